@@ -1,0 +1,84 @@
+"""The ASGI application: routers, error handlers, middleware, and start-up work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from runflow import __version__
+from runflow.auth import service as auth_service
+from runflow.auth.router import router as account_router
+from runflow.batches.router import router as batches_router
+from runflow.catalog.registry import register_builtin_models
+from runflow.catalog.router import router as catalog_router
+from runflow.config import Settings
+from runflow.db.engine import Database
+from runflow.db.migrate import upgrade_to_head
+from runflow.errors import install_error_handlers
+from runflow.keyring.service import CURSOR_SECRET, service_secret
+from runflow.middleware import AccessLog, BodySizeLimit
+from runflow.query.cursor import CursorCodec
+from runflow.status.router import router as status_router
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = (
+    "Public Runflow API. Run AI image and video models, manage media, inspect run history, "
+    "and configure webhooks. Auth: HTTP Bearer."
+)
+
+
+async def prepare_database(database: Database, settings: Settings, *, migrate: bool) -> None:
+    """Schema, built-in catalog and bootstrap key: everything a fresh database needs."""
+    if database.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        await upgrade_to_head(database)
+    async with database.transaction() as session:
+        await register_builtin_models(session)
+        if settings.bootstrap_api_key:
+            await auth_service.bootstrap(session, settings.bootstrap_api_key)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool | None = None) -> FastAPI:
+    """Build the app. Embedded SQLite migrates itself; PostgreSQL uses `runflow migrate`."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.resolved_database_url)
+        await prepare_database(
+            database, settings, migrate=database.is_sqlite if migrate is None else migrate
+        )
+        async with database.transaction() as session:
+            cursor_secret = await service_secret(session, CURSOR_SECRET)
+        app.state.database = database
+        app.state.cursor_codec = CursorCodec(cursor_secret)
+        log.info("started", database=database.engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Runflow API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "Models", "description": "Browse the model catalog and dispatch runs."},
+            {"name": "Batches", "description": "Run a model on multiple inputs in one request."},
+            {"name": "Account", "description": "Read your account identity and credit balance."},
+            {"name": "Status", "description": "Health and readiness probes for the API."},
+        ],
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (catalog_router, batches_router, account_router, status_router):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,66 @@
+"""Tenancy tables: organisations, users, memberships with roles, and API keys."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from runflow.db.base import Base, CreatedAtMixin, IdMixin
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    DEVELOPER = "developer"
+    VIEWER = "viewer"
+
+
+class Org(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "orgs"
+
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_balance: Mapped[Decimal] = mapped_column(default=Decimal(0))
+
+
+class User(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_verified_at: Mapped[datetime | None]
+
+
+class Membership(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # Free text rather than an enum column: a role the service no longer knows must still load
+    # and be reported as ROLE_UNRESOLVED rather than crash the request.
+    role: Mapped[str | None] = mapped_column(String(32))
+
+    org: Mapped[Org] = relationship(lazy="raise")
+
+
+class ApiKey(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "api_keys"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    default_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    # The first characters of the key, unique: finds the row without storing the secret.
+    lookup_prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    is_impersonation: Mapped[bool] = mapped_column(default=False)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

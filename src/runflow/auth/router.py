@@ -1,0 +1,43 @@
+"""`GET /v1/account`: who the key belongs to, in which org, with which role."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from runflow.auth.dependencies import Reader
+from runflow.errors import ERROR_RESPONSES
+from runflow.kit.money import format_money
+
+router = APIRouter(prefix="/v1/account", tags=["Account"], responses=ERROR_RESPONSES)
+
+
+class AccountUser(BaseModel):
+    id: uuid.UUID
+    email: str
+
+
+class AccountOrg(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class Account(BaseModel):
+    user: AccountUser
+    org: AccountOrg
+    role: str
+    credit_balance: str
+
+
+@router.get("", summary="Get account", operation_id="getAccount")
+async def get_account(principal: Reader) -> Account:
+    """Read your account identity, the current organization, your role and credit balance."""
+    return Account(
+        user=AccountUser(id=principal.user_id, email=principal.email),
+        org=AccountOrg(id=principal.org_id, slug=principal.org_slug, name=principal.org_name),
+        role=principal.role,
+        credit_balance=format_money(principal.credit_balance),
+    )

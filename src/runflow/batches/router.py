@@ -1,0 +1,172 @@
+"""Batch endpoints. The four of `contract/` keep its paths, parameter names and shapes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import JSONResponse, Response
+
+from runflow.auth.dependencies import Reader, Writer
+from runflow.batches import items as batch_items
+from runflow.batches import repository, service
+from runflow.batches.schemas import (
+    BatchCreate,
+    BatchCreated,
+    BatchItemPage,
+    BatchList,
+    BatchRead,
+)
+from runflow.callbacks import repository as callbacks
+from runflow.callbacks.history import delivery_read
+from runflow.callbacks.schemas import CallbackDeliveryRead
+from runflow.db.dependencies import ReadSession, WriteSession
+from runflow.errors import ERROR_RESPONSES, BadRequest, NotFound
+from runflow.idempotency.service import fingerprint, run_once
+from runflow.kit.http import IdempotencyKey, JsonBody
+from runflow.query.cursor import CursorCodec
+
+router = APIRouter(tags=["Batches"], responses=ERROR_RESPONSES)
+
+BatchIdPath = Annotated[uuid.UUID, Path(title="Batch Id")]
+
+
+@router.post(
+    "/v1/models/{owner}/{slug}/batches",
+    summary="Create and dispatch a batch",
+    operation_id="createBatch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BatchCreated,
+    dependencies=[JsonBody],
+    responses={409: ERROR_RESPONSES[400] | {"description": "Idempotency-Key reused"}},
+)
+async def create_batch(
+    owner: str,
+    slug: str,
+    body: BatchCreate,
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    idempotency_key: IdempotencyKey,
+) -> Response:
+    """Run a model on 1–100 inputs; every input becomes a queued run."""
+
+    async def create() -> tuple[int, dict[str, object]]:
+        created = await service.create_batch(session, principal, owner, slug, body)
+        return status.HTTP_201_CREATED, created.model_dump(mode="json")
+
+    stored = await run_once(
+        session,
+        org_id=principal.org_id,
+        key=idempotency_key,
+        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        create=create,
+    )
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
+@router.get(
+    "/v1/batches/{id}",
+    summary="Get batch detail",
+    operation_id="getBatch",
+    response_model=BatchRead,
+)
+async def get_batch(
+    batch_id: Annotated[uuid.UUID, Path(alias="id", title="Batch Id")],
+    session: ReadSession,
+    principal: Reader,
+) -> BatchRead:
+    """Get a batch by id with an inline lean items[] for polling."""
+    return await service.read_batch(session, principal, batch_id)
+
+
+@router.get("/v1/batches", summary="List batches", operation_id="listBatches")
+async def list_batches(
+    session: ReadSession,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+) -> BatchList:
+    """Your organization's batches, newest first."""
+    batches = await repository.list_batches(session, principal.org_id, limit)
+    return BatchList(items=[service.batch_read(batch, None) for batch in batches])
+
+
+@router.post(
+    "/v1/batches/{id}/cancel",
+    summary="Cancel a batch",
+    operation_id="cancelBatch",
+    responses={409: ERROR_RESPONSES[400] | {"description": "The batch already ended"}},
+)
+async def cancel_batch(
+    batch_id: Annotated[uuid.UUID, Path(alias="id", title="Batch Id")],
+    session: WriteSession,
+    principal: Writer,
+) -> BatchRead:
+    """Cancel queued items now and signal running ones; a second cancel changes nothing."""
+    return await service.cancel_batch(session, principal, batch_id)
+
+
+_NOT_YET = "is not supported yet"
+
+
+@router.get(
+    "/v1/batches/{batch_id}/items",
+    summary="List batch items with live execution state",
+    operation_id="listBatchItems",
+)
+async def list_batch_items(
+    batch_id: BatchIdPath,
+    request: Request,
+    session: ReadSession,
+    principal: Reader,
+    q: Annotated[str | None, Query(description="ANTLR filter expression")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=500, description="Page size")] = None,
+    sort_by: Annotated[
+        str | None, Query(description="Sort expression (e.g. created_at:desc)")
+    ] = None,
+    fields: Annotated[str | None, Query(description="Field projection (e.g. id,name)")] = None,
+    embed: Annotated[
+        str | None,
+        Query(
+            description="Relation embedding. Available values: run. Use a comma-separated "
+            "list to request multiple embeds."
+        ),
+    ] = None,
+    pq: Annotated[str | None, Query(description="Pagination cursor query")] = None,
+    from_prev: Annotated[bool, Query(description="Backward pagination flag")] = False,
+) -> BatchItemPage:
+    """Items in `sequence_index` order with each run's live status, input, output and cost."""
+    unsupported = {"q": q, "sort_by": sort_by, "fields": fields, "embed": embed}
+    for name, value in unsupported.items():
+        if value is not None:
+            raise BadRequest(
+                f"`{name}` {_NOT_YET} on this endpoint.",
+                errors=[{"loc": ["query", name], "msg": _NOT_YET, "type": "unsupported"}],
+            )
+    codec: CursorCodec = request.app.state.cursor_codec
+    return await batch_items.list_items(
+        session,
+        principal,
+        batch_id,
+        limit=limit or 50,
+        cursor=pq,
+        from_prev=from_prev,
+        codec=codec,
+    )
+
+
+@router.get(
+    "/v1/batches/{batch_id}/callback",
+    summary="Get batch callback delivery history",
+    operation_id="getBatchCallback",
+)
+async def get_batch_callback(
+    batch_id: BatchIdPath, session: ReadSession, principal: Reader
+) -> list[CallbackDeliveryRead]:
+    """Every delivery of this batch's callback, with each attempt."""
+    if await repository.get_batch(session, principal.org_id, batch_id) is None:
+        raise NotFound(f"Batch {batch_id} does not exist.")
+    deliveries = await callbacks.deliveries_for_batch(session, batch_id)
+    return [delivery_read(delivery) for delivery in deliveries]

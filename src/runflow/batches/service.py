@@ -1,0 +1,239 @@
+"""Batch use cases: create (validate every item, write everything at once), read, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.auth.dependencies import Principal
+from runflow.batches import repository
+from runflow.batches.lifecycle import finish_if_complete
+from runflow.batches.models import Batch, BatchStatus
+from runflow.batches.schemas import (
+    MAX_CLIENT_REF_LENGTH,
+    BatchCreate,
+    BatchCreated,
+    BatchItemHandle,
+    BatchRead,
+)
+from runflow.catalog import repository as catalog
+from runflow.catalog.models import Model
+from runflow.catalog.validation import check_input
+from runflow.errors import Conflict, NotFound, ValidationFailed
+from runflow.kit.clock import utcnow
+from runflow.kit.ids import new_id
+from runflow.runs.models import Run, RunStatus
+
+TARGET_TYPE = "model"
+
+
+def _split_client_ref(
+    item: dict[str, Any], index: int, errors: list[dict[str, Any]]
+) -> tuple[str | None, dict[str, Any]]:
+    """Take `client_ref` out of an item before the model sees it; check it on the way."""
+    given = dict(item)
+    client_ref = given.pop("client_ref", None)
+    loc = ["body", "input", index, "client_ref"]
+    if client_ref is not None and not isinstance(client_ref, str):
+        errors.append({"loc": loc, "msg": "must be a string", "type": "type_error"})
+        return None, given
+    if client_ref is not None and len(client_ref) > MAX_CLIENT_REF_LENGTH:
+        errors.append(
+            {
+                "loc": loc,
+                "msg": f"must be at most {MAX_CLIENT_REF_LENGTH} characters long",
+                "type": "value_error",
+            }
+        )
+    return client_ref, given
+
+
+def validate_items(
+    model: Model, items: Sequence[dict[str, Any]]
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """Each item checked on its own; any problem anywhere rejects the whole request."""
+    errors: list[dict[str, Any]] = []
+    resolved: list[tuple[str | None, dict[str, Any]]] = []
+    for index, item in enumerate(items):
+        client_ref, given = _split_client_ref(item, index, errors)
+        check = check_input(model.inputs, given, ("body", "input", index))
+        errors.extend(check.errors)
+        resolved.append((client_ref, check.value))
+    if errors:
+        bad = len({error["loc"][2] for error in errors})
+        raise ValidationFailed(
+            f"{bad} of {len(items)} items are invalid; nothing was created.", errors=errors
+        )
+    return resolved
+
+
+async def create_batch(
+    session: AsyncSession, principal: Principal, owner: str, slug: str, request: BatchCreate
+) -> BatchCreated:
+    model = await catalog.get_model(session, principal.org_id, owner, slug, full=False)
+    if model is None:
+        raise NotFound(f"Model {owner}/{slug} does not exist.")
+    resolved = validate_items(model, request.input)
+
+    now = utcnow()
+    batch = Batch(
+        id=new_id(),
+        org_id=principal.org_id,
+        target_type_code=TARGET_TYPE,
+        target_id=model.id,
+        status_code=BatchStatus.QUEUED,
+        source_code="api",
+        items_total=len(resolved),
+        items_succeeded=0,
+        items_failed=0,
+        items_cancelled=0,
+        cost=Decimal(0),
+        input=request.input,
+        metadata_=request.metadata,
+        callback_url=request.callback_url,
+        created_by=principal.user_id,
+        created_at=now,
+    )
+    runs: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    handles: list[BatchItemHandle] = []
+    for index, (client_ref, value) in enumerate(resolved):
+        run_id, item_id = new_id(), new_id()
+        runs.append(
+            {
+                "id": run_id,
+                "org_id": principal.org_id,
+                "model_id": model.id,
+                "batch_id": batch.id,
+                "target_type": TARGET_TYPE,
+                "target_version": model.version,
+                "status_code": RunStatus.QUEUED,
+                "source_code": "api",
+                "input": value,
+                "client_ref": client_ref,
+                "created_by": principal.user_id,
+                "created_at": now,
+                "available_at": now,
+            }
+        )
+        items.append(
+            {
+                "id": item_id,
+                "batch_id": batch.id,
+                "sequence_index": index,
+                "run_id": run_id,
+                "client_ref": client_ref,
+                "created_at": now,
+            }
+        )
+        handles.append(
+            BatchItemHandle(
+                id=item_id,
+                sequence_index=index,
+                client_ref=client_ref,
+                run_id=run_id,
+                status_code=RunStatus.QUEUED,
+            )
+        )
+    await repository.insert_batch(session, batch, runs, items)
+    return BatchCreated(
+        id=batch.id,
+        target_type=TARGET_TYPE,
+        target_id=model.id,
+        status_code=batch.status_code,
+        items_total=batch.items_total,
+        items_succeeded=0,
+        items_failed=0,
+        items_cancelled=0,
+        items=handles,
+        created_at=now,
+        output=None,
+        cost=batch.cost,
+        metadata=request.metadata,
+        callback_url=request.callback_url,
+        started_at=None,
+        completed_at=None,
+    )
+
+
+def links_for(batch_id: uuid.UUID) -> dict[str, str]:
+    base = f"/v1/batches/{batch_id}"
+    return {"self": base, "items": f"{base}/items", "callback": f"{base}/callback"}
+
+
+def batch_read(batch: Batch, handles: list[BatchItemHandle] | None) -> BatchRead:
+    return BatchRead(
+        id=batch.id,
+        org_id=batch.org_id,
+        target_type_code=batch.target_type_code,
+        target_type=batch.target_type_code,
+        target_id=batch.target_id,
+        status_code=batch.status_code,
+        source_code=batch.source_code,
+        items_total=batch.items_total,
+        items_succeeded=batch.items_succeeded,
+        items_failed=batch.items_failed,
+        items_cancelled=batch.items_cancelled,
+        input=batch.input,
+        resolved_template_id=batch.resolved_template_id,
+        dispatch_provider_link_id=batch.dispatch_provider_link_id,
+        cost=batch.cost,
+        output=batch.output,
+        metadata=batch.metadata_,
+        callback_url=batch.callback_url,
+        duration_ms=batch.duration_ms,
+        failure_code=batch.failure_code,
+        failure_message=batch.failure_message,
+        failure_stage_code=batch.failure_stage_code,
+        created_by=batch.created_by,
+        created_at=batch.created_at,
+        started_at=batch.started_at,
+        completed_at=batch.completed_at,
+        links=links_for(batch.id),
+        items=handles,
+    )
+
+
+async def read_batch(session: AsyncSession, principal: Principal, batch_id: uuid.UUID) -> BatchRead:
+    batch = await repository.get_batch(session, principal.org_id, batch_id)
+    if batch is None:
+        raise NotFound(f"Batch {batch_id} does not exist.")
+    rows = await repository.item_handles(session, batch.id)
+    handles = [BatchItemHandle.model_validate(row, from_attributes=True) for row in rows]
+    return batch_read(batch, handles)
+
+
+async def cancel_batch(
+    session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+) -> BatchRead:
+    """Queued items end `cancelled` now; running ones are signalled. Idempotent until terminal."""
+    batch = await repository.get_batch(session, principal.org_id, batch_id, for_update=True)
+    if batch is None:
+        raise NotFound(f"Batch {batch_id} does not exist.")
+    if BatchStatus(batch.status_code).is_terminal:
+        raise Conflict(f"Batch {batch_id} already ended as {batch.status_code}.")
+    now = utcnow()
+    cancelled = await session.execute(
+        update(Run)
+        .where(Run.batch_id == batch.id, Run.status_code == RunStatus.QUEUED)
+        .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
+    )
+    await session.execute(
+        update(Run)
+        .where(
+            Run.batch_id == batch.id,
+            Run.status_code == RunStatus.RUNNING,
+            Run.cancel_requested_at.is_(None),
+        )
+        .values(cancel_requested_at=now)
+    )
+    batch.items_cancelled += cancelled.rowcount  # type: ignore[attr-defined]
+    batch.cancel_requested_at = batch.cancel_requested_at or now
+    await finish_if_complete(session, batch)
+    await session.flush()
+    return await read_batch(session, principal, batch.id)

@@ -1,0 +1,1 @@
+"""Callbacks: the signed POST a customer receives when a batch (or lone run) ends."""

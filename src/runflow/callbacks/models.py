@@ -1,0 +1,63 @@
+"""Callback outbox: one delivery row per intended POST, one attempt row per try."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from runflow.db.base import Base, CreatedAtMixin, IdMixin, TimestampsMixin
+
+
+class CallbackDelivery(IdMixin, TimestampsMixin, Base):
+    __tablename__ = "callback_deliveries"
+    __table_args__ = (
+        # Exactly one automatic delivery per batch, enforced by the database itself.
+        Index(
+            "uq_callback_deliveries_automatic_batch",
+            "batch_id",
+            unique=True,
+            sqlite_where=text("is_automatic"),
+            postgresql_where=text("is_automatic"),
+        ),
+        Index(None, "status_code", "next_attempt_at"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), index=True
+    )
+    callback_url: Mapped[str] = mapped_column(String(2048))
+    # The exact bytes POSTed on every attempt, frozen when the delivery is created.
+    payload_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    signing_secret_id: Mapped[uuid.UUID | None]
+    is_automatic: Mapped[bool] = mapped_column(default=True)
+    status_code: Mapped[str] = mapped_column(String(20), default="pending")
+    failure_reason_code: Mapped[str | None] = mapped_column(String(50))
+    failure_detail: Mapped[str | None] = mapped_column(Text)
+    attempt_count: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+    attempts: Mapped[list[CallbackAttempt]] = relationship(
+        order_by="CallbackAttempt.attempt_number", lazy="raise"
+    )
+
+
+class CallbackAttempt(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "callback_attempts"
+
+    delivery_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("callback_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempt_number: Mapped[int]
+    status_code: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_time_ms: Mapped[int | None]
+    error_message: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,60 @@
+"""Callback delivery history, shaped as `contract/get-batch-callback.txt`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from runflow.kit.schemas import Schema
+
+
+class BatchCallbackPayload(BaseModel):
+    """JSON payload delivered to a customer's callback_url when a batch reaches a terminal
+    state. Frozen at delivery time and stored as payload_bytes on the delivery row. Datetimes
+    serialize via .isoformat() (+00:00 not Z) to preserve byte-equivalence for HMAC
+    verification on the customer side."""
+
+    event: str
+    batch_id: uuid.UUID
+    status: str
+    output: dict[str, Any] | None = None
+    duration_ms: int | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class CallbackAttemptRead(Schema):
+    model_config = ConfigDict(title="FullValidator")
+
+    id: uuid.UUID | None = None
+    delivery_id: uuid.UUID | None = None
+    attempt_number: int | None = None
+    status_code: int | None = None
+    response_body: str | None = None
+    response_time_ms: int | None = None
+    error_message: str | None = None
+    created_at: datetime | None = None
+
+
+class CallbackDeliveryRead(Schema):
+    id: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None
+    callback_url: str | None = None
+    payload_bytes: str | None = None
+    payload: BatchCallbackPayload | None = None
+    signing_secret_id: uuid.UUID | None = None
+    is_automatic: bool | None = None
+    status_code: str | None = None
+    failure_reason_code: str | None = None
+    failure_detail: str | None = None
+    attempt_count: int | None = None
+    max_attempts: int | None = None
+    next_attempt_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    completed_at: datetime | None = None
+    attempts: list[CallbackAttemptRead] | None = None

@@ -1,0 +1,1 @@
+"""The model catalog: models, their typed input declarations, outputs and pricing rules."""

@@ -1,0 +1,108 @@
+"""The `runflow` command: serve, migrate, keys."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from runflow.app import create_app, prepare_database
+from runflow.auth import service as auth_service
+from runflow.auth.models import Role
+from runflow.config import Settings
+from runflow.db.engine import Database
+from runflow.logs import configure_logging
+
+app = typer.Typer(no_args_is_help=True, help="Runflow: run AI image and video models in batches.")
+keys = typer.Typer(no_args_is_help=True, help="Manage API keys.")
+app.add_typer(keys, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    migrate: Annotated[
+        bool | None,
+        typer.Option(help="Apply migrations at start (default: only for embedded SQLite)."),
+    ] = None,
+) -> None:
+    """Run the HTTP API. With SQLite (the default) the database is created and migrated."""
+    settings = Settings()
+    settings.host = host or settings.host
+    settings.port = port or settings.port
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings, migrate=migrate),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+async def _with_prepared_database(settings: Settings, migrate: bool) -> Database:
+    database = Database(settings.resolved_database_url)
+    await prepare_database(database, settings, migrate=migrate)
+    return database
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the latest revision and register the built-in models."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> None:
+        database = await _with_prepared_database(settings, migrate=True)
+        await database.dispose()
+
+    asyncio.run(run())
+    typer.echo("database is at the latest revision", err=True)
+
+
+@keys.command("create")
+def create_key(
+    org: Annotated[str, typer.Option(help="Organization slug (created when missing).")],
+    email: Annotated[str, typer.Option(help="User email (created when missing).")] = (
+        "owner@runflow.local"
+    ),
+    role: Annotated[Role, typer.Option(help="Role of the user in the organization.")] = (
+        Role.OWNER
+    ),
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    impersonation: Annotated[
+        bool, typer.Option(help="Issue a read-only impersonation key.")
+    ] = False,
+    unverified: Annotated[
+        bool, typer.Option(help="Create the user with an unverified email address.")
+    ] = False,
+) -> None:
+    """Create an API key and print it, alone, on stdout. It is shown only this once."""
+    settings = Settings()
+    configure_logging("WARNING", settings.log_format)
+
+    async def run() -> str:
+        database = await _with_prepared_database(settings, migrate=settings.is_sqlite)
+        try:
+            async with database.transaction() as session:
+                issued = await auth_service.issue_key(
+                    session,
+                    org_slug=org,
+                    email=email,
+                    role=role,
+                    verified=not unverified,
+                    impersonation=impersonation,
+                    name=name,
+                )
+            return issued.token
+        finally:
+            await database.dispose()
+
+    typer.echo(asyncio.run(run()))
+
+
+def main() -> None:
+    app()

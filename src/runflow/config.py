@@ -1,0 +1,66 @@
+"""Service settings, read from `RUNFLOW_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_CALLBACK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+def _default_worker_concurrency() -> int:
+    return max(1, (os.cpu_count() or 1) * 2)
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; names are part of the product (DESIGN §10)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNFLOW_", extra="ignore")
+
+    data_dir: Path = Path("./runflow-data")
+    database_url: str | None = None
+    bootstrap_api_key: str | None = None
+    worker_concurrency: int = Field(default_factory=_default_worker_concurrency, ge=0)
+    callback_retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
+    callback_timeout_s: float = Field(default=15.0, gt=0)
+    callback_allow_cidrs: Annotated[tuple[str, ...], NoDecode] = ()
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+
+    @field_validator("callback_retry_delays", mode="before")
+    @classmethod
+    def _split_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("callback_allow_cidrs", mode="before")
+    @classmethod
+    def _split_cidrs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or an SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'runflow.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,17 @@
+"""Every table of the service, imported once so Alembic and tests see the whole schema."""
+
+from __future__ import annotations
+
+from runflow.auth import models as _auth
+from runflow.batches import models as _batches
+from runflow.callbacks import models as _callbacks
+from runflow.catalog import models as _catalog
+from runflow.db.base import Base
+from runflow.idempotency import models as _idempotency
+from runflow.keyring import models as _keyring
+from runflow.runs import models as _runs
+
+__all__ = ["target_metadata"]
+
+_DOMAINS = (_auth, _batches, _callbacks, _catalog, _idempotency, _keyring, _runs)
+target_metadata = Base.metadata

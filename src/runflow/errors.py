@@ -1,0 +1,188 @@
+"""The one error envelope, `{code, message, errors}`, for every failure the API can return.
+
+Exception tree (raise these from services and dependencies; handlers render them):
+
+    ApiError                      500 INTERNAL_ERROR
+    ├── BadRequest                400 BAD_REQUEST
+    ├── Unauthorized              401 UNAUTHORIZED
+    ├── Forbidden                 403 PERMISSION_DENIED (or another 403 code of the contract)
+    ├── NotFound                  404 NOT_FOUND
+    ├── Conflict                  409 CONFLICT
+    ├── PayloadTooLarge           413 PAYLOAD_TOO_LARGE
+    ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
+    └── ValidationFailed          422 VALIDATION_ERROR
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+
+class ErrorResponse(BaseModel):
+    """Standard error envelope — matches exception handler output."""
+
+    code: str
+    message: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class ApiError(Exception):
+    status_code: int = 500
+    code: str = "INTERNAL_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        if code is not None:
+            self.code = code
+
+    def to_response(self) -> ErrorResponse:
+        return ErrorResponse(code=self.code, message=self.message, errors=self.errors)
+
+
+class BadRequest(ApiError):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+
+class ForbiddenCode(enum.StrEnum):
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
+    ORGANIZATION_MEMBERSHIP_REQUIRED = "ORGANIZATION_MEMBERSHIP_REQUIRED"
+    ROLE_UNRESOLVED = "ROLE_UNRESOLVED"
+    IMPERSONATION_READ_ONLY = "IMPERSONATION_READ_ONLY"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = ForbiddenCode.PERMISSION_DENIED
+
+    def __init__(self, code: ForbiddenCode, message: str) -> None:
+        super().__init__(message, code=code)
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "CONFLICT"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class ValidationFailed(ApiError):
+    status_code = 422
+    code = "VALIDATION_ERROR"
+
+
+# Declared on every route so the OpenAPI document shows the envelope for each status.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Bad request"},
+    401: {"model": ErrorResponse, "description": "Unauthorized"},
+    403: {
+        "model": ErrorResponse,
+        "description": "Forbidden — inspect response body `code` for the specific reason "
+        "(for example: " + ", ".join(ForbiddenCode) + ")",
+    },
+    404: {"model": ErrorResponse, "description": "Not found"},
+    422: {"model": ErrorResponse, "description": "Validation error"},
+}
+
+
+def error_json(error: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        error.to_response().model_dump(mode="json"),
+        status_code=error.status_code,
+        headers=headers,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+
+
+async def _handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_json(exc)
+
+
+async def _handle_request_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    if any(err["type"] == "json_invalid" for err in errors):
+        return error_json(BadRequest("The request body is not valid JSON.", errors=errors))
+    return error_json(ValidationFailed("The request is invalid.", errors=errors))
+
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    if exc.status_code == 404:
+        message = f"No route matches {request.method} {request.url.path}."
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}."
+    else:
+        message = str(exc.detail)
+    error = ApiError(message, code=code)
+    error.status_code = exc.status_code
+    return error_json(error, headers=dict(exc.headers or {}))
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", method=request.method, path=request.url.path)
+    return error_json(ApiError("An internal error occurred."))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _handle_api_error)
+    app.add_exception_handler(RequestValidationError, _handle_request_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,0 +1,1 @@
+"""Idempotency keys: a retried create returns the original response instead of a duplicate."""

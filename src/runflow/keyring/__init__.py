@@ -1,0 +1,1 @@
+"""Service-wide secrets (cursor and URL signing), shared by every process through the database."""

@@ -1,0 +1,1 @@
+"""Small shared machinery used by every domain."""

@@ -1,0 +1,51 @@
+"""Request-level dependencies shared by routers: JSON bodies and idempotency keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from runflow.errors import BadRequest, UnsupportedMediaType
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+async def require_json_body(request: Request) -> None:
+    """Bodies must be declared as JSON; anything else is a 415, not a confusing 422."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+    if not has_body:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Send the body as application/json (got {media_type or 'no content type'})."
+        )
+
+
+def _idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Retry-safe key: the same key and body within 24 h return the "
+            "original response; a different body is a 409.",
+        ),
+    ] = None,
+) -> str | None:
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise BadRequest(
+            f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "invalid", "type": "value"}],
+        )
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
+JsonBody = Depends(require_json_body)

@@ -1,0 +1,1 @@
+"""The query kit shared by list endpoints: keyset cursors (filters, sorts and projections next)."""

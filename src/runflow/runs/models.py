@@ -1,0 +1,85 @@
+"""The runs table. It is also the engine's durable queue (DESIGN §5)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from runflow.db.base import Base, CreatedAtMixin, IdMixin
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_RUN_STATUSES
+
+
+TERMINAL_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+class FailureStage(enum.StrEnum):
+    VALIDATION = "validation"
+    DISPATCH = "dispatch"
+    EXECUTION = "execution"
+    OUTPUT = "output"
+
+
+class Run(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index(None, "org_id", "created_at"),
+        # The engine's claim query: due queued runs, oldest first.
+        Index(None, "status_code", "available_at"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
+    model_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("models.id"))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), index=True
+    )
+    target_type: Mapped[str] = mapped_column(String(30), default="model")
+    target_version: Mapped[str | None] = mapped_column(String(50))
+    flow_id: Mapped[uuid.UUID | None]
+    flow_version_id: Mapped[uuid.UUID | None]
+    comfyui_workflow_id: Mapped[uuid.UUID | None]
+    resolved_template_id: Mapped[uuid.UUID | None]
+    status_code: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED)
+    source_code: Mapped[str] = mapped_column(String(30), default="api")
+    input: Mapped[dict[str, Any]]
+    output: Mapped[dict[str, Any] | None]
+    context: Mapped[dict[str, Any] | None]
+    duration_ms: Mapped[int | None]
+    cost: Mapped[Decimal | None]
+    cost_breakdown: Mapped[dict[str, Any] | None]
+    nodes_total: Mapped[int | None]
+    nodes_completed: Mapped[int | None]
+    client_ref: Mapped[str | None] = mapped_column(String(255))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(10))
+    request_id: Mapped[str | None] = mapped_column(String(100))
+    callback_url: Mapped[str | None] = mapped_column(String(2048))
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    failure_code: Mapped[str | None] = mapped_column(String(100))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    failure_stage_code: Mapped[str | None] = mapped_column(String(20))
+    created_by: Mapped[uuid.UUID | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+    # Engine bookkeeping. `attempt` is the fencing token: a completion carrying an older
+    # attempt than the row's is from a worker whose lease was taken away, and is discarded.
+    attempt: Mapped[int] = mapped_column(default=0)
+    available_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]
+    cancel_requested_at: Mapped[datetime | None]

@@ -1,0 +1,105 @@
+"""Fixtures: every API test runs against real SQLite and real PostgreSQL, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from runflow.app import create_app
+from runflow.auth import service as auth_service
+from runflow.auth.models import Role
+from runflow.config import Settings
+from runflow.db.engine import Database
+from tests.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    empty_all_tables,
+    migrate,
+    sqlite_url,
+)
+
+MakeKey = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated database of each kind, shared by the session and emptied between tests."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("sqlite"))
+        await migrate(url)
+        yield url
+        return
+    url = await create_postgres_database()
+    try:
+        await migrate(url)
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path, worker_concurrency=0)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    await empty_all_tables(settings.resolved_database_url)
+    application = create_app(settings, migrate=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def database(app: FastAPI) -> Database:
+    db: Database = app.state.database
+    return db
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://runflow.test") as http:
+        yield http
+
+
+@pytest.fixture
+def make_key(database: Database) -> MakeKey:
+    """Issue a real API key: `await make_key(org="acme", role=Role.VIEWER, verified=False)`."""
+
+    async def issue(
+        *,
+        org: str = "acme",
+        email: str = "dev@acme.test",
+        role: Role | str | None = Role.DEVELOPER,
+        verified: bool = True,
+        impersonation: bool = False,
+    ) -> str:
+        async with database.transaction() as session:
+            issued = await auth_service.issue_key(
+                session,
+                org_slug=org,
+                email=email,
+                role=role,
+                verified=verified,
+                impersonation=impersonation,
+            )
+        return issued.token
+
+    return issue
+
+
+@pytest.fixture
+async def api_key(make_key: MakeKey) -> str:
+    return await make_key()
+
+
+@pytest.fixture
+def auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
