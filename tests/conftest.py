@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from runflow.app import create_app
 from runflow.auth import service as auth_service
@@ -103,3 +104,24 @@ async def api_key(make_key: MakeKey) -> str:
 @pytest.fixture
 def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
+
+
+RowCounts = Callable[[], Awaitable[dict[str, int]]]
+
+_WRITTEN_BY_REQUESTS = ("batches", "batch_items", "runs", "idempotency_keys", "callback_deliveries")
+
+
+@pytest.fixture
+def row_counts(database: Database) -> RowCounts:
+    """Rows per table a request could write: compare before and after to prove nothing changed."""
+
+    async def count() -> dict[str, int]:
+        async with database.transaction(write=False) as session:
+            return {
+                table: int(
+                    (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+                )
+                for table in _WRITTEN_BY_REQUESTS
+            }
+
+    return count
