@@ -26,6 +26,8 @@ class Org(IdMixin, CreatedAtMixin, Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     credit_balance: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    # Runs of this org executing at once, across all workers; None = no cap.
+    max_concurrent_runs: Mapped[int | None]
 
 
 class User(IdMixin, CreatedAtMixin, Base):

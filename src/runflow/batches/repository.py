@@ -30,7 +30,7 @@ async def get_batch(
 ) -> Batch | None:
     statement = select(Batch).where(Batch.id == batch_id, Batch.org_id == org_id)
     if for_update:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 

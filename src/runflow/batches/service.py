@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
@@ -211,8 +211,12 @@ async def read_batch(session: AsyncSession, principal: Principal, batch_id: uuid
 async def cancel_batch(
     session: AsyncSession, principal: Principal, batch_id: uuid.UUID
 ) -> BatchRead:
-    """Queued items end `cancelled` now; running ones are signalled. Idempotent until terminal."""
-    batch = await repository.get_batch(session, principal.org_id, batch_id, for_update=True)
+    """Queued items end `cancelled` now; running ones are signalled. Idempotent until terminal.
+
+    Runs are locked before their batch, the order the engine's claims and completions use,
+    so a cancel racing a completion cannot deadlock on PostgreSQL.
+    """
+    batch = await repository.get_batch(session, principal.org_id, batch_id)
     if batch is None:
         raise NotFound(f"Batch {batch_id} does not exist.")
     if BatchStatus(batch.status_code).is_terminal:
@@ -222,6 +226,7 @@ async def cancel_batch(
         update(Run)
         .where(Run.batch_id == batch.id, Run.status_code == RunStatus.QUEUED)
         .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
+        .execution_options(synchronize_session=False)
     )
     await session.execute(
         update(Run)
@@ -231,9 +236,19 @@ async def cancel_batch(
             Run.cancel_requested_at.is_(None),
         )
         .values(cancel_requested_at=now)
+        .execution_options(synchronize_session=False)
     )
-    batch.items_cancelled += cancelled.rowcount  # type: ignore[attr-defined]
-    batch.cancel_requested_at = batch.cancel_requested_at or now
-    await finish_if_complete(session, batch)
+    await session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id)
+        .values(
+            items_cancelled=Batch.items_cancelled + cancelled.rowcount,  # type: ignore[attr-defined]
+            cancel_requested_at=func.coalesce(Batch.cancel_requested_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    locked = await repository.get_batch(session, principal.org_id, batch_id, for_update=True)
+    assert locked is not None
+    await finish_if_complete(session, locked)
     await session.flush()
     return await read_batch(session, principal, batch.id)

@@ -7,11 +7,12 @@ from runflow.batches import models as _batches
 from runflow.callbacks import models as _callbacks
 from runflow.catalog import models as _catalog
 from runflow.db.base import Base
+from runflow.engine import models as _engine
 from runflow.idempotency import models as _idempotency
 from runflow.keyring import models as _keyring
 from runflow.runs import models as _runs
 
 __all__ = ["target_metadata"]
 
-_DOMAINS = (_auth, _batches, _callbacks, _catalog, _idempotency, _keyring, _runs)
+_DOMAINS = (_auth, _batches, _callbacks, _catalog, _engine, _idempotency, _keyring, _runs)
 target_metadata = Base.metadata

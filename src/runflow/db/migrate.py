@@ -45,3 +45,17 @@ async def upgrade_to_head(database: Database) -> None:
     """Apply every pending migration in one transaction."""
     async with database.engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database is not at the revision this code was written for."""
+
+
+async def ensure_schema_at_head(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        revision = await connection.run_sync(current_revision)
+    if revision != head_revision():
+        raise SchemaOutOfDate(
+            f"The database schema is at {revision or 'no revision'}, this Runflow needs "
+            f"{head_revision()}: run `runflow migrate` first."
+        )

@@ -40,8 +40,8 @@ class Run(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "runs"
     __table_args__ = (
         Index(None, "org_id", "created_at"),
-        # The engine's claim query: due queued runs, oldest first.
-        Index(None, "status_code", "available_at"),
+        # The engine's claims: orgs with queued runs (loose index scan), then their due runs.
+        Index(None, "status_code", "org_id", "available_at"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
@@ -81,5 +81,6 @@ class Run(IdMixin, CreatedAtMixin, Base):
     # attempt than the row's is from a worker whose lease was taken away, and is discarded.
     attempt: Mapped[int] = mapped_column(default=0)
     available_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100), index=True)
     lease_expires_at: Mapped[datetime | None]
     cancel_requested_at: Mapped[datetime | None]

@@ -1,0 +1,212 @@
+"""The runs table as a durable queue: fair chunked claims, leases, heartbeats and the reaper.
+
+A claim moves due `queued` runs to `running`, stamps a lease and increments `attempt`, the
+fencing token every later write of that execution must present. PostgreSQL claims with
+`FOR UPDATE SKIP LOCKED`, so any number of workers share the table without blocking each other;
+SQLite has one writer at a time and needs no row locks.
+
+Fairness: each claim cycle visits orgs with queued work in rotation (a loose index scan over
+`(status_code, org_id)`), and splits the chunk between them, so one org's 10,000 queued items
+cannot starve another org's single item.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Uuid, bindparam, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.auth.models import Org
+from runflow.batches.models import Batch, BatchStatus
+from runflow.runs.models import Run, RunStatus
+
+ORGS_PER_CLAIM = 8
+_ZERO_UUID = uuid.UUID(int=0)
+
+# Distinct orgs with queued runs, in id order after :after, one index seek per org.
+_QUEUED_ORGS = (
+    text(
+        """
+    WITH RECURSIVE queued_orgs(org_id) AS (
+        SELECT (SELECT min(org_id) FROM runs WHERE status_code = 'queued' AND org_id > :after)
+        UNION ALL
+        SELECT (
+            SELECT min(r.org_id) FROM runs r
+            WHERE r.status_code = 'queued' AND r.org_id > q.org_id
+        )
+        FROM queued_orgs q WHERE q.org_id IS NOT NULL
+    )
+    SELECT org_id FROM queued_orgs WHERE org_id IS NOT NULL LIMIT :limit
+    """
+    )
+    .bindparams(bindparam("after", type_=Uuid()))
+    .columns(org_id=Uuid())
+)
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    id: uuid.UUID
+    attempt: int
+    org_id: uuid.UUID
+    batch_id: uuid.UUID | None
+    model_id: uuid.UUID
+    input: dict[str, Any]
+    started_at: datetime
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def orgs_with_queued_runs(
+    session: AsyncSession, after: uuid.UUID | None, limit: int = ORGS_PER_CLAIM
+) -> list[uuid.UUID]:
+    """Up to `limit` orgs with queued runs, starting after `after` and wrapping around."""
+    found: list[uuid.UUID] = list(
+        (await session.execute(_QUEUED_ORGS, {"after": after or _ZERO_UUID, "limit": limit}))
+        .scalars()
+        .all()
+    )
+    if len(found) < limit and after is not None:
+        wrapped = await session.execute(
+            _QUEUED_ORGS, {"after": _ZERO_UUID, "limit": limit - len(found)}
+        )
+        found.extend(org for org in wrapped.scalars() if org not in found)
+    return found
+
+
+async def _capacity_left(session: AsyncSession, orgs: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Free slots of orgs that have a concurrency cap; uncapped orgs are absent."""
+    caps: dict[uuid.UUID, int] = {
+        org_id: cap
+        for org_id, cap in await session.execute(
+            select(Org.id, Org.max_concurrent_runs).where(
+                Org.id.in_(orgs), Org.max_concurrent_runs.is_not(None)
+            )
+        )
+        if cap is not None
+    }
+    if not caps:
+        return {}
+    running = dict(
+        (
+            await session.execute(
+                select(Run.org_id, func.count())
+                .where(Run.status_code == RunStatus.RUNNING, Run.org_id.in_(caps))
+                .group_by(Run.org_id)
+            )
+        ).tuples()
+    )
+    return {org: max(0, cap - running.get(org, 0)) for org, cap in caps.items()}
+
+
+async def claim_due_runs(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    limit: int,
+    lease: timedelta,
+    now: datetime,
+    after_org: uuid.UUID | None = None,
+) -> list[ClaimedRun]:
+    """Claim up to `limit` due runs, shared fairly between orgs; batches start running."""
+    orgs = await orgs_with_queued_runs(session, after_org)
+    if not orgs:
+        return []
+    capacity = await _capacity_left(session, orgs)
+    share = math.ceil(limit / len(orgs))
+    claimed: list[ClaimedRun] = []
+    for org in orgs:
+        wanted = min(share, limit - len(claimed), capacity.get(org, share))
+        if wanted <= 0:
+            continue
+        due = (
+            select(Run.id)
+            .where(
+                Run.status_code == RunStatus.QUEUED,
+                Run.org_id == org,
+                Run.available_at <= now,
+            )
+            .order_by(Run.available_at, Run.id)
+            .limit(wanted)
+        )
+        if _is_postgres(session):
+            due = due.with_for_update(skip_locked=True)
+        statement = (
+            update(Run)
+            .where(Run.id.in_(due.scalar_subquery()))
+            .values(
+                status_code=RunStatus.RUNNING,
+                attempt=Run.attempt + 1,
+                lease_owner=worker_id,
+                lease_expires_at=now + lease,
+                started_at=func.coalesce(Run.started_at, now),
+            )
+            .returning(
+                Run.id,
+                Run.attempt,
+                Run.org_id,
+                Run.batch_id,
+                Run.model_id,
+                Run.input,
+                Run.started_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        claimed.extend(ClaimedRun(*row) for row in await session.execute(statement))
+    batch_ids = {run.batch_id for run in claimed if run.batch_id is not None}
+    if batch_ids:
+        await session.execute(
+            update(Batch)
+            .where(Batch.id.in_(batch_ids), Batch.status_code == BatchStatus.QUEUED)
+            .values(status_code=BatchStatus.RUNNING, started_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return claimed
+
+
+async def renew_leases(
+    session: AsyncSession, *, worker_id: str, lease: timedelta, now: datetime
+) -> list[uuid.UUID]:
+    """Extend this worker's leases; returns its runs whose cancellation was requested."""
+    await session.execute(
+        update(Run)
+        .where(Run.lease_owner == worker_id, Run.status_code == RunStatus.RUNNING)
+        .values(lease_expires_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    cancelled = await session.scalars(
+        select(Run.id).where(
+            Run.lease_owner == worker_id,
+            Run.status_code == RunStatus.RUNNING,
+            Run.cancel_requested_at.is_not(None),
+        )
+    )
+    return list(cancelled)
+
+
+@dataclass(frozen=True)
+class ExpiredLease:
+    run_id: uuid.UUID
+    attempt: int
+
+
+async def expired_leases(
+    session: AsyncSession, now: datetime, limit: int = 500
+) -> list[ExpiredLease]:
+    """Running runs whose worker stopped renewing its lease (it crashed or hung)."""
+    statement = (
+        select(Run.id, Run.attempt)
+        .where(Run.status_code == RunStatus.RUNNING, Run.lease_expires_at < now)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        statement = statement.with_for_update(skip_locked=True)
+    return [ExpiredLease(*row) for row in await session.execute(statement)]
