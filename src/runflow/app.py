@@ -16,11 +16,13 @@ from runflow.catalog.registry import register_builtin_models
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
 from runflow.db.engine import Database
-from runflow.db.migrate import upgrade_to_head
+from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
+from runflow.engine.assembly import build_dispatcher
 from runflow.errors import install_error_handlers
 from runflow.keyring.service import CURSOR_SECRET, service_secret
 from runflow.middleware import AccessLog, BodySizeLimit
 from runflow.query.cursor import CursorCodec
+from runflow.runs.router import router as runs_router
 from runflow.status.router import router as status_router
 
 log = structlog.get_logger(__name__)
@@ -37,6 +39,8 @@ async def prepare_database(database: Database, settings: Settings, *, migrate: b
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         await upgrade_to_head(database)
+    else:
+        await ensure_schema_at_head(database)
     async with database.transaction() as session:
         await register_builtin_models(session)
         if settings.bootstrap_api_key:
@@ -57,10 +61,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             cursor_secret = await service_secret(session, CURSOR_SECRET)
         app.state.database = database
         app.state.cursor_codec = CursorCodec(cursor_secret)
+        app.state.dispatcher = None
+        if settings.worker_concurrency > 0:
+            app.state.dispatcher = build_dispatcher(database, settings)
+            await app.state.dispatcher.start()
         log.info("started", database=database.engine.url.render_as_string(hide_password=True))
         try:
             yield
         finally:
+            if app.state.dispatcher is not None:
+                await app.state.dispatcher.stop()
             await database.dispose()
 
     app = FastAPI(
@@ -70,6 +80,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         lifespan=lifespan,
         openapi_tags=[
             {"name": "Models", "description": "Browse the model catalog and dispatch runs."},
+            {"name": "Runs", "description": "Inspect and cancel runs; read logs and node runs."},
             {"name": "Batches", "description": "Run a model on multiple inputs in one request."},
             {"name": "Account", "description": "Read your account identity and credit balance."},
             {"name": "Status", "description": "Health and readiness probes for the API."},
@@ -77,7 +88,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (catalog_router, batches_router, account_router, status_router):
+    for router in (catalog_router, batches_router, runs_router, account_router, status_router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)

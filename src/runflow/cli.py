@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from runflow.auth import service as auth_service
 from runflow.auth.models import Role
 from runflow.config import Settings
 from runflow.db.engine import Database
+from runflow.engine.assembly import build_dispatcher
 from runflow.logs import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="Runflow: run AI image and video models in batches.")
@@ -47,6 +49,41 @@ async def _with_prepared_database(settings: Settings, migrate: bool) -> Database
     database = Database(settings.resolved_database_url)
     await prepare_database(database, settings, migrate=migrate)
     return database
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Runs in flight at once (default: RUNFLOW_WORKER_CONCURRENCY)."),
+    ] = None,
+) -> None:
+    """Run the engine without the HTTP API: claim queued runs, execute them, write results.
+
+    Start as many as you need, on as many machines, against one PostgreSQL database.
+    """
+    settings = Settings()
+    if concurrency is not None:
+        settings.worker_concurrency = concurrency
+    if settings.worker_concurrency <= 0:
+        raise typer.BadParameter("a worker needs a concurrency of at least 1")
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> None:
+        database = await _with_prepared_database(settings, migrate=settings.is_sqlite)
+        dispatcher = build_dispatcher(database, settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await dispatcher.start()
+        try:
+            await stop.wait()
+        finally:
+            await dispatcher.stop()
+            await database.dispose()
+
+    asyncio.run(run())
 
 
 @app.command()

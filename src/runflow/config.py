@@ -14,7 +14,9 @@ DEFAULT_CALLBACK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
 
 def _default_worker_concurrency() -> int:
-    return max(1, (os.cpu_count() or 1) * 2)
+    # Runs in flight, not threads: CPU-bound models share a pool of one thread per core, and
+    # I/O-bound ones (echo, remote providers) mostly wait.
+    return max(16, (os.cpu_count() or 1) * 32)
 
 
 class Settings(BaseSettings):
@@ -26,6 +28,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     bootstrap_api_key: str | None = None
     worker_concurrency: int = Field(default_factory=_default_worker_concurrency, ge=0)
+    lease_s: float = Field(default=30.0, gt=0)
     callback_retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
     callback_timeout_s: float = Field(default=15.0, gt=0)
     callback_allow_cidrs: Annotated[tuple[str, ...], NoDecode] = ()

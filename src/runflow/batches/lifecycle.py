@@ -6,9 +6,12 @@ completion chunk or a cancel — so the batch turns terminal exactly once.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches import repository
@@ -57,3 +60,31 @@ async def finish_if_complete(session: AsyncSession, batch: Batch) -> bool:
     }
     # The callback outbox row (DESIGN §6) is written here, in this same transaction.
     return True
+
+
+async def record_cancelled_items(
+    session: AsyncSession,
+    batch_id: uuid.UUID,
+    cancelled: int,
+    now: datetime,
+    *,
+    whole_batch: bool,
+) -> Batch:
+    """Count items just cancelled (runs already updated) and end the batch if it is done.
+
+    Callers update the runs first and the batch second — the order claims and completions
+    use — so concurrent writers cannot deadlock on PostgreSQL.
+    """
+    values: dict[str, Any] = {"items_cancelled": Batch.items_cancelled + cancelled}
+    if whole_batch:
+        values["cancel_requested_at"] = func.coalesce(Batch.cancel_requested_at, now)
+    await session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    statement = select(Batch).where(Batch.id == batch_id).execution_options(populate_existing=True)
+    batch = (await session.scalars(statement.with_for_update())).one()
+    await finish_if_complete(session, batch)
+    return batch

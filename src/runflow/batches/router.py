@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.batches import items as batch_items
@@ -22,6 +23,7 @@ from runflow.callbacks import repository as callbacks
 from runflow.callbacks.history import delivery_read
 from runflow.callbacks.schemas import CallbackDeliveryRead
 from runflow.db.dependencies import ReadSession, WriteSession
+from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES, BadRequest, NotFound
 from runflow.idempotency.service import fingerprint, run_once
 from runflow.kit.http import IdempotencyKey, JsonBody
@@ -64,7 +66,11 @@ async def create_batch(
         create=create,
     )
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    # Runs in the background once the response is out, i.e. after the commit.
+    background = BackgroundTask(wake_dispatcher, request.app) if not stored.replayed else None
+    return JSONResponse(
+        stored.body, status_code=stored.status_code, headers=headers, background=background
+    )
 
 
 @router.get(

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
 from runflow.batches import repository
-from runflow.batches.lifecycle import finish_if_complete
+from runflow.batches.lifecycle import record_cancelled_items
 from runflow.batches.models import Batch, BatchStatus
 from runflow.batches.schemas import (
     MAX_CLIENT_REF_LENGTH,
@@ -238,17 +238,12 @@ async def cancel_batch(
         .values(cancel_requested_at=now)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        update(Batch)
-        .where(Batch.id == batch.id)
-        .values(
-            items_cancelled=Batch.items_cancelled + cancelled.rowcount,  # type: ignore[attr-defined]
-            cancel_requested_at=func.coalesce(Batch.cancel_requested_at, now),
-        )
-        .execution_options(synchronize_session=False)
+    await record_cancelled_items(
+        session,
+        batch.id,
+        cancelled.rowcount,  # type: ignore[attr-defined]
+        now,
+        whole_batch=True,
     )
-    locked = await repository.get_batch(session, principal.org_id, batch_id, for_update=True)
-    assert locked is not None
-    await finish_if_complete(session, locked)
     await session.flush()
     return await read_batch(session, principal, batch.id)

@@ -107,6 +107,7 @@ def _run_values(completion: Completion, started_at: datetime | None) -> dict[str
         "nodes_completed": completion.nodes_completed,
         "completed_at": completion.completed_at,
         "duration_ms": duration,
+        "context": {"progress": 1.0, "message": completion.status.value},
         "lease_owner": None,
         "lease_expires_at": None,
     }

@@ -1,0 +1,381 @@
+"""The dispatcher: claims due runs in chunks, executes them through a provider, and writes
+their completions back in chunks.
+
+One dispatcher runs inside `runflow serve` (SQLite or PostgreSQL) and one inside each
+`runflow worker` process (PostgreSQL). Its loops:
+
+- claim: fill free slots with a fair chunk of due runs (one transaction per chunk);
+- flush: apply finished executions, a chunk per transaction (`apply_completions`);
+- heartbeat: renew this worker's leases, publish progress, pick up cancel requests;
+- reap: re-queue runs whose worker died (lease expired), or fail them after too many losses.
+
+Nothing is held only in memory: a crash at any point leaves runs `running` with a lease that
+expires, and the reaper of any surviving worker puts them back in the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import bindparam, update
+
+from runflow.db.engine import Database
+from runflow.engine.completion import Completion, apply_completions
+from runflow.engine.pricing import MissingUsage, price_run
+from runflow.engine.providers import (
+    Failed,
+    Finished,
+    Job,
+    Log,
+    NodeEvent,
+    Progress,
+    Provider,
+)
+from runflow.engine.queue import ClaimedRun, claim_due_runs, expired_leases, renew_leases
+from runflow.engine.retry import retry_delay
+from runflow.engine.runtime import ModelRuntime, load_runtimes
+from runflow.kit.clock import utcnow
+from runflow.runs.models import FailureStage, Run, RunStatus
+
+log = structlog.get_logger(__name__)
+
+CLAIM_CHUNK = 200
+FLUSH_CHUNK = 500
+# A run whose worker vanished this many times is failed instead of re-queued: it is probably
+# what kills the workers.
+MAX_LOST_LEASES = 3
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    concurrency: int
+    lease: timedelta = timedelta(seconds=30)
+    poll_interval_s: float = 0.05
+    heartbeat_interval_s: float = 1.0
+    reap_interval_s: float = 2.0
+    flush_delay_s: float = 0.002
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        provider: Provider,
+        config: DispatcherConfig,
+        *,
+        worker_id: str | None = None,
+    ) -> None:
+        self.database = database
+        self.provider = provider
+        self.config = config
+        self.worker_id = worker_id or new_worker_id()
+        self._runtimes: dict[uuid.UUID, ModelRuntime] = {}
+        self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._attempts: dict[uuid.UUID, int] = {}
+        self._progress: dict[uuid.UUID, Progress] = {}
+        self._pending: list[Completion] = []
+        self._wake = asyncio.Event()
+        self._flush_wanted = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._stopping = False
+        self._loops: list[asyncio.Task[None]] = []
+        self._after_org: uuid.UUID | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self.database.transaction(write=False) as session:
+            self._runtimes = await load_runtimes(session)
+        self._loops = [
+            asyncio.create_task(self._claim_loop(), name="runflow-claim"),
+            asyncio.create_task(self._flush_loop(), name="runflow-flush"),
+            asyncio.create_task(self._heartbeat_loop(), name="runflow-heartbeat"),
+            asyncio.create_task(self._reap_loop(), name="runflow-reap"),
+        ]
+        log.info(
+            "dispatcher_started", worker_id=self.worker_id, concurrency=self.config.concurrency
+        )
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop claiming, let running work finish for `grace_s`, hand back the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=grace_s)
+        now = utcnow()
+        for run_id, task in list(self._inflight.items()):
+            task.cancel()
+            attempt = self._attempts.get(run_id)
+            if attempt is not None:
+                self._pending.append(
+                    Completion(run_id, attempt, RunStatus.QUEUED, now, retry_at=now)
+                )
+        for loop_task in self._loops:
+            loop_task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        await self._flush(self._pending)
+        self._pending = []
+        await self.provider.close()
+        log.info("dispatcher_stopped", worker_id=self.worker_id)
+
+    def wake(self) -> None:
+        """New work was queued in this process: claim now instead of at the next poll."""
+        self._wake.set()
+
+    # -- claiming and executing --------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping:
+            free = self.config.concurrency - len(self._inflight)
+            if free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            wanted = min(free, CLAIM_CHUNK)
+            try:
+                async with self.database.transaction() as session:
+                    claimed = await claim_due_runs(
+                        session,
+                        worker_id=self.worker_id,
+                        limit=wanted,
+                        lease=self.config.lease,
+                        now=utcnow(),
+                        after_org=self._after_org,
+                    )
+            except Exception:
+                log.exception("claim_failed", worker_id=self.worker_id)
+                claimed = []
+                await asyncio.sleep(self.config.poll_interval_s * 10)
+            for run in claimed:
+                self._attempts[run.id] = run.attempt
+                self._inflight[run.id] = asyncio.create_task(self._execute(run))
+            if claimed:
+                self._after_org = claimed[-1].org_id
+            if len(claimed) < wanted:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
+
+    async def _runtime(self, model_id: uuid.UUID) -> ModelRuntime:
+        if model_id not in self._runtimes:
+            async with self.database.transaction(write=False) as session:
+                self._runtimes = await load_runtimes(session)
+        return self._runtimes[model_id]
+
+    async def _execute(self, run: ClaimedRun) -> None:
+        log.debug("run_started", run_id=str(run.id), attempt=run.attempt, worker_id=self.worker_id)
+        try:
+            completion = await self._drive(run)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("run_crashed", run_id=str(run.id))
+            completion = Completion(
+                run.id,
+                run.attempt,
+                RunStatus.FAILED,
+                utcnow(),
+                failure_code="INTERNAL_ERROR",
+                failure_message=f"The worker failed to execute the run ({type(exc).__name__}).",
+                failure_stage_code=FailureStage.EXECUTION,
+            )
+        finally:
+            self._inflight.pop(run.id, None)
+            self._progress.pop(run.id, None)
+            self._slot_freed.set()
+        self._attempts.pop(run.id, None)
+        self._pending.append(completion)
+        self._flush_wanted.set()
+
+    async def _drive(self, run: ClaimedRun) -> Completion:
+        runtime = await self._runtime(run.model_id)
+        job = Job(run.id, run.attempt, run.org_id, runtime.name, run.input)
+        logs: list[dict[str, Any]] = []
+        node_runs: list[dict[str, Any]] = []
+        outcome: Finished | Failed
+        try:
+            async with asyncio.timeout(runtime.timeout_s):
+                await self.provider.submit(job)
+                async for event in self.provider.events(run.id):
+                    if isinstance(event, Progress):
+                        self._progress[run.id] = event
+                    elif isinstance(event, Log):
+                        logs.append(_log_row(event.level, event.message, event.meta))
+                    elif isinstance(event, NodeEvent):
+                        node_runs.append(event.values)
+                    else:
+                        outcome = event
+        except TimeoutError:
+            await self.provider.cancel(run.id)
+            outcome = Failed("TIMEOUT", f"The run exceeded its {runtime.timeout_s:g} s limit.")
+        completion = self._completion(run, runtime, outcome)
+        if completion.failure_message and completion.retry_at is None:
+            logs.append(
+                _log_row("error", completion.failure_message, {"code": completion.failure_code})
+            )
+        completion.logs = logs
+        completion.node_runs = node_runs
+        return completion
+
+    def _completion(
+        self, run: ClaimedRun, runtime: ModelRuntime, outcome: Finished | Failed
+    ) -> Completion:
+        now = utcnow()
+        if isinstance(outcome, Finished):
+            try:
+                cost, breakdown = price_run(runtime.price_rules, outcome.usage)
+            except MissingUsage as exc:
+                return Completion(
+                    run.id,
+                    run.attempt,
+                    RunStatus.FAILED,
+                    now,
+                    failure_code="PRICING_ERROR",
+                    failure_message=str(exc),
+                    failure_stage_code=FailureStage.OUTPUT,
+                )
+            return Completion(
+                run.id,
+                run.attempt,
+                RunStatus.SUCCEEDED,
+                now,
+                output=outcome.output,
+                cost=cost,
+                cost_breakdown=breakdown,
+                nodes_total=outcome.nodes_total,
+                nodes_completed=outcome.nodes_completed,
+            )
+        status = RunStatus.CANCELLED if outcome.code == "CANCELLED" else RunStatus.FAILED
+        retry_at = None
+        if outcome.retryable and run.attempt <= runtime.max_retries:
+            retry_at = now + retry_delay(run.attempt)
+        return Completion(
+            run.id,
+            run.attempt,
+            status,
+            now,
+            failure_code=outcome.code,
+            failure_message=outcome.message,
+            failure_stage_code=outcome.stage,
+            nodes_total=outcome.nodes_total,
+            nodes_completed=outcome.nodes_completed,
+            retry_at=retry_at,
+        )
+
+    # -- writing back ------------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._flush_wanted.wait()
+            await asyncio.sleep(self.config.flush_delay_s)  # let a chunk gather
+            self._flush_wanted.clear()
+            chunk, self._pending = self._pending[:FLUSH_CHUNK], self._pending[FLUSH_CHUNK:]
+            if self._pending:
+                self._flush_wanted.set()
+            if not await self._flush(chunk):
+                self._pending[:0] = chunk
+                await asyncio.sleep(self.config.poll_interval_s * 10)
+                self._flush_wanted.set()
+
+    async def _flush(self, chunk: list[Completion]) -> bool:
+        if not chunk:
+            return True
+        try:
+            async with self.database.transaction() as session:
+                await apply_completions(session, chunk)
+        except Exception:
+            log.exception("completion_flush_failed", runs=len(chunk))
+            return False
+        return True
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_interval_s)
+            try:
+                await self._heartbeat()
+            except Exception:
+                log.exception("heartbeat_failed", worker_id=self.worker_id)
+
+    async def _heartbeat(self) -> None:
+        progress = [
+            {"r_id": run_id, "context": {"progress": round(p.fraction, 4), "message": p.message}}
+            for run_id, p in self._progress.items()
+        ]
+        async with self.database.transaction() as session:
+            cancel_requested = await renew_leases(
+                session, worker_id=self.worker_id, lease=self.config.lease, now=utcnow()
+            )
+            if progress:
+                await session.execute(_PROGRESS, progress)
+        for run_id in cancel_requested:
+            if run_id in self._inflight:
+                await self.provider.cancel(run_id)
+
+    async def _reap_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.reap_interval_s)
+            try:
+                await self._reap()
+            except Exception:
+                log.exception("reap_failed", worker_id=self.worker_id)
+
+    async def _reap(self) -> None:
+        now = utcnow()
+        async with self.database.transaction() as session:
+            expired = await expired_leases(session, now)
+            completions = [
+                Completion(
+                    lease.run_id,
+                    lease.attempt,
+                    RunStatus.QUEUED,
+                    now,
+                    retry_at=now,
+                    logs=[
+                        _log_row(
+                            "warning",
+                            "The worker running this attempt stopped "
+                            "responding; the run was re-queued.",
+                            None,
+                        )
+                    ],
+                )
+                if lease.attempt < MAX_LOST_LEASES
+                else Completion(
+                    lease.run_id,
+                    lease.attempt,
+                    RunStatus.FAILED,
+                    now,
+                    failure_code="WORKER_LOST",
+                    failure_message=f"The worker stopped responding {lease.attempt} times.",
+                    failure_stage_code=FailureStage.EXECUTION,
+                )
+                for lease in expired
+            ]
+            if completions:
+                await apply_completions(session, completions)
+                log.warning("leases_reaped", runs=len(completions), worker_id=self.worker_id)
+
+
+_runs_table = Run.__table__
+_PROGRESS = (
+    update(_runs_table)  # type: ignore[arg-type]
+    .where(_runs_table.c.id == bindparam("r_id"), _runs_table.c.status_code == RunStatus.RUNNING)
+    .values(context=bindparam("context"))
+)
+
+
+def _log_row(level: str, message: str, meta: dict[str, Any] | None) -> dict[str, Any]:
+    return {"level_code": level, "message": message, "meta": meta, "timestamp": utcnow()}

@@ -1,0 +1,257 @@
+"""The local provider: built-in models executed inside this worker process.
+
+`echo` is a coroutine; the image and video flows are CPU-bound and run on a small thread pool
+sized to the machine, so the event loop keeps serving the API and the queue while they work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from runflow.engine.node_cache import DiskNodeCache
+from runflow.engine.outputs import OutputStore
+from runflow.engine.providers import (
+    Failed,
+    Finished,
+    Job,
+    Log,
+    NodeEvent,
+    Progress,
+    Provider,
+    ProviderEvent,
+)
+from runflow.kit.clock import utcnow
+from runflow.models_builtin import FLOWS
+from runflow.models_builtin.flow import Artifact, Cancelled, Flow, Node, NodeContext, run_flow
+
+_NODE_NAMESPACE = uuid.UUID("6f1c5d1e-8d53-4a44-9a57-1f0b6c7a2b10")
+_MEDIA_INPUTS = ("image", "video")
+
+
+class InputFetchFailed(Exception):
+    """A media input could not be turned into bytes."""
+
+
+class EchoFailed(Exception):
+    """`echo` was asked to fail."""
+
+
+def node_id(model: str, key: str) -> uuid.UUID:
+    """Stable id of a node of a model's flow."""
+    return uuid.uuid5(_NODE_NAMESPACE, f"{model}/{key}")
+
+
+def _resolve_media(value: str) -> bytes:
+    if value.startswith("data:"):
+        header, _, payload = value.partition(",")
+        try:
+            if header.endswith(";base64"):
+                return base64.b64decode(payload, validate=True)
+            return payload.encode()
+        except binascii.Error as exc:
+            raise InputFetchFailed("the data: URI is not valid base64") from exc
+    raise InputFetchFailed(
+        "only data: URIs can be used as media inputs until media uploads are available"
+    )
+
+
+@dataclass
+class _Execution:
+    job: Job
+    events: asyncio.Queue[ProviderEvent] = field(default_factory=asyncio.Queue)
+    stop: threading.Event = field(default_factory=threading.Event)
+    task: asyncio.Task[None] | None = None
+    in_thread: bool = False
+
+
+class _NodeRecorder:
+    """Turns flow callbacks (from the model thread) into `NodeEvent`s on the loop."""
+
+    def __init__(self, model: str, emit: Callable[[ProviderEvent], None]) -> None:
+        self.model = model
+        self.emit = emit
+        self.started: dict[str, Any] = {}
+        self.completed = 0
+
+    def node_started(self, node: Node, signature: str) -> None:
+        self.started[node.key] = utcnow()
+
+    def _event(
+        self, node: Node, signature: str, state: str, duration_ms: int, **extra: Any
+    ) -> None:
+        now = utcnow()
+        self.emit(
+            NodeEvent(
+                {
+                    "node_id": node_id(self.model, node.key),
+                    "node_key": node.key,
+                    "node_type": node.type,
+                    "state_code": state,
+                    "input": {"literals": list(node.literals), "upstream": list(node.upstream)},
+                    "input_signature": signature,
+                    "duration_ms": duration_ms,
+                    "cost": 0,
+                    "retry_count": 0,
+                    "started_at": self.started.get(node.key, now),
+                    "completed_at": now,
+                    "created_at": self.started.get(node.key, now),
+                    **extra,
+                }
+            )
+        )
+
+    def node_finished(
+        self, node: Node, signature: str, *, cached: bool, duration_ms: int, preview: str | None
+    ) -> None:
+        self.completed += 1
+        state = "cached" if cached else "succeeded"
+        self._event(node, signature, state, duration_ms, preview_type="text", preview_value=preview)
+
+    def node_failed(
+        self, node: Node, signature: str, error: BaseException, duration_ms: int
+    ) -> None:
+        self._event(node, signature, "failed", duration_ms, error_message=str(error)[:2000])
+
+
+class LocalProvider(Provider):
+    def __init__(self, *, outputs: OutputStore, cache: DiskNodeCache, threads: int) -> None:
+        self._outputs = outputs
+        self._cache = cache
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="runflow-model")
+        self._executions: dict[uuid.UUID, _Execution] = {}
+
+    async def submit(self, job: Job) -> None:
+        current = self._executions.get(job.run_id)
+        if current is not None and current.job.attempt == job.attempt:
+            return
+        execution = _Execution(job)
+        self._executions[job.run_id] = execution
+        execution.task = asyncio.create_task(self._run(execution))
+
+    async def events(self, run_id: uuid.UUID) -> AsyncIterator[ProviderEvent]:
+        execution = self._executions[run_id]
+        while True:
+            event = await execution.events.get()
+            yield event
+            if isinstance(event, Finished | Failed):
+                self._executions.pop(run_id, None)
+                return
+
+    async def cancel(self, run_id: uuid.UUID) -> None:
+        execution = self._executions.get(run_id)
+        if execution is None:
+            return
+        execution.stop.set()
+        # A thread cannot be interrupted: the flow stops at its next check of `stop`.
+        if not execution.in_thread and execution.task is not None:
+            execution.task.cancel()
+
+    async def close(self) -> None:
+        for execution in self._executions.values():
+            execution.stop.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, execution: _Execution) -> None:
+        emit = execution.events.put_nowait
+        job = execution.job
+        try:
+            if job.model == "runflow/echo":
+                emit(await self._echo(job, emit))
+            elif (flow := FLOWS.get(job.model.removeprefix("runflow/"))) is not None:
+                emit(await self._flow(execution, flow))
+            else:
+                emit(Failed("MODEL_UNAVAILABLE", f"No executor for {job.model}.", "dispatch"))
+        except (asyncio.CancelledError, Cancelled):
+            emit(Failed("CANCELLED", "The run was cancelled."))
+        except InputFetchFailed as exc:
+            emit(Failed("INPUT_FETCH_FAILED", str(exc), "dispatch"))
+        except EchoFailed as exc:
+            emit(Failed("MODEL_ERROR", str(exc), nodes_total=1, nodes_completed=0))
+
+    async def _echo(self, job: Job, emit: Callable[[ProviderEvent], None]) -> Finished:
+        started = utcnow()
+        delay_ms = int(job.input.get("delay_ms", 0))
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000)
+        signature = hashlib.sha256(json.dumps(job.input, sort_keys=True).encode()).hexdigest()
+        failed = bool(job.input.get("fail"))
+        emit(
+            NodeEvent(
+                {
+                    "node_id": node_id(job.model, "echo"),
+                    "node_key": "echo",
+                    "node_type": "echo.respond",
+                    "state_code": "failed" if failed else "succeeded",
+                    "input": job.input,
+                    "input_signature": signature,
+                    "duration_ms": int((utcnow() - started).total_seconds() * 1000),
+                    "cost": 0,
+                    "retry_count": 0,
+                    "started_at": started,
+                    "completed_at": utcnow(),
+                    "created_at": started,
+                }
+            )
+        )
+        if failed:
+            raise EchoFailed(job.input.get("fail_message") or "echo was asked to fail")
+        return Finished({"message": job.input.get("message", "")}, {}, 1, 1)
+
+    async def _flow(self, execution: _Execution, flow: Flow) -> Finished | Failed:
+        job = execution.job
+        inputs = dict(job.input)
+        for name in _MEDIA_INPUTS:
+            if isinstance(inputs.get(name), str):
+                inputs[name] = _resolve_media(inputs[name])
+        loop = asyncio.get_running_loop()
+
+        def emit(event: ProviderEvent) -> None:
+            loop.call_soon_threadsafe(execution.events.put_nowait, event)
+
+        last_progress = [0.0]
+
+        def progress(fraction: float, message: str) -> None:
+            # At most ~50 progress events per run: enough for a smooth bar, few enough to log.
+            if fraction - last_progress[0] >= 0.02 or fraction >= 1.0:
+                last_progress[0] = fraction
+                emit(Progress(fraction, message))
+
+        recorder = _NodeRecorder(job.model, emit)
+        context = NodeContext(progress=progress, should_stop=execution.stop.is_set)
+        execution.in_thread = True
+        started = time.perf_counter()
+        try:
+            result = await loop.run_in_executor(
+                self._pool,
+                lambda: run_flow(flow, inputs, context, cache=self._cache, observer=recorder),
+            )
+        except ValueError as exc:  # the models' own refusals: undecodable or oversized images
+            return Failed(
+                "MODEL_ERROR",
+                str(exc),
+                nodes_total=len(flow.nodes),
+                nodes_completed=recorder.completed,
+            )
+        elapsed_ms = int((time.perf_counter() - started) * 1000)
+        execution.events.put_nowait(Log("info", f"{job.model} finished in {elapsed_ms} ms"))
+        output = dict(result.output)
+        for key, files in result.files.items():
+            if isinstance(files, Artifact):
+                output[key] = self._outputs.save(job.run_id, key, 0, files)
+            else:
+                output[key] = [
+                    self._outputs.save(job.run_id, key, index, artifact)
+                    for index, artifact in enumerate(files)
+                ]
+        return Finished(output, result.usage, len(flow.nodes), recorder.completed)

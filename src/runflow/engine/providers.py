@@ -1,0 +1,92 @@
+"""The provider interface: where a run actually executes (DESIGN §5).
+
+The dispatcher talks to every provider the same way: `submit` a job (idempotent on run id and
+attempt), read its `events` — progress, logs, node runs — until a terminal `Finished` or
+`Failed`, and `cancel` it. The local provider runs models in this process; remote ones
+(ComfyUI, HTTP inference servers) implement the same four methods.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Job:
+    run_id: uuid.UUID
+    attempt: int
+    org_id: uuid.UUID
+    model: str  # "owner/slug"
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Progress:
+    fraction: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Log:
+    level: str
+    message: str
+    meta: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    """A node run, recorded as it ended (executed, cached or failed)."""
+
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finished:
+    output: dict[str, Any]
+    usage: dict[str, float]
+    nodes_total: int | None = None
+    nodes_completed: int | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    code: str
+    message: str
+    stage: str = "execution"
+    retryable: bool = False
+    nodes_total: int | None = None
+    nodes_completed: int | None = None
+
+
+ProviderEvent = Progress | Log | NodeEvent | Finished | Failed
+
+
+@dataclass
+class ProviderError(Exception):
+    """The provider itself could not take or run the job (not the model's fault)."""
+
+    message: str
+    retryable: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(abc.ABC):
+    @abc.abstractmethod
+    async def submit(self, job: Job) -> None:
+        """Start the job; submitting the same run id and attempt again changes nothing."""
+
+    @abc.abstractmethod
+    def events(self, run_id: uuid.UUID) -> AsyncIterator[ProviderEvent]:
+        """The job's events, ending with exactly one `Finished` or `Failed`."""
+
+    @abc.abstractmethod
+    async def cancel(self, run_id: uuid.UUID) -> None:
+        """Ask the job to stop; its events then end with `Failed(code="CANCELLED")`."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release what the provider holds (threads, connections)."""

@@ -1,0 +1,154 @@
+"""Run endpoints: run a model once, inspect a run, its logs, node runs and output files."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
+
+from runflow.auth.dependencies import Reader, Writer
+from runflow.db.dependencies import ReadSession, WriteSession
+from runflow.engine.assembly import output_store
+from runflow.engine.wake import wake_dispatcher
+from runflow.errors import ERROR_RESPONSES, NotFound
+from runflow.idempotency.service import fingerprint, run_once
+from runflow.kit.http import IdempotencyKey, JsonBody
+from runflow.runs import repository, service
+from runflow.runs.schemas import (
+    NodeRunList,
+    NodeRunRead,
+    RunCreate,
+    RunList,
+    RunLogList,
+    RunLogRead,
+    RunRead,
+)
+
+router = APIRouter(tags=["Runs"], responses=ERROR_RESPONSES)
+
+RunIdPath = Annotated[uuid.UUID, Path(title="Run Id")]
+
+
+@router.post(
+    "/v1/models/{owner}/{slug}/runs",
+    summary="Run a model once",
+    operation_id="createRun",
+    tags=["Models"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunRead,
+    dependencies=[JsonBody],
+)
+async def create_run(
+    owner: str,
+    slug: str,
+    body: RunCreate,
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    idempotency_key: IdempotencyKey,
+) -> Response:
+    """Queue one run of a model; poll it at `GET /v1/runs/{id}`."""
+
+    async def create() -> tuple[int, dict[str, object]]:
+        run = await service.create_run(session, principal, owner, slug, body)
+        return status.HTTP_201_CREATED, run.model_dump(mode="json")
+
+    stored = await run_once(
+        session,
+        org_id=principal.org_id,
+        key=idempotency_key,
+        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        create=create,
+    )
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    background = BackgroundTask(wake_dispatcher, request.app) if not stored.replayed else None
+    return JSONResponse(
+        stored.body, status_code=stored.status_code, headers=headers, background=background
+    )
+
+
+@router.get("/v1/runs", summary="List runs", operation_id="listRuns")
+async def list_runs(
+    session: ReadSession,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+) -> RunList:
+    """Your organization's runs, newest first."""
+    runs = await repository.list_runs(session, principal.org_id, limit)
+    return RunList(items=[service.run_read(run) for run in runs])
+
+
+@router.get("/v1/runs/{id}", summary="Get run", operation_id="getRun")
+async def get_run(
+    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    session: ReadSession,
+    principal: Reader,
+) -> RunRead:
+    """A run with its live status, progress (`context`), output, cost and failure."""
+    return await service.read_run(session, principal, run_id)
+
+
+@router.post(
+    "/v1/runs/{id}/cancel",
+    summary="Cancel a run",
+    operation_id="cancelRun",
+    responses={409: ERROR_RESPONSES[400] | {"description": "The run already ended"}},
+)
+async def cancel_run(
+    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    session: WriteSession,
+    principal: Writer,
+) -> RunRead:
+    """Cancel a queued run now, or signal a running one."""
+    return await service.cancel_run(session, principal, run_id)
+
+
+async def _owned_run(session: ReadSession, principal: Reader, run_id: uuid.UUID) -> None:
+    if await repository.get_run(session, principal.org_id, run_id) is None:
+        raise NotFound(f"Run {run_id} does not exist.")
+
+
+@router.get("/v1/runs/{id}/logs", summary="Get run logs", operation_id="getRunLogs")
+async def get_run_logs(
+    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    session: ReadSession,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 500,
+) -> RunLogList:
+    """The run's log lines, oldest first."""
+    await _owned_run(session, principal, run_id)
+    logs = await repository.logs_of(session, run_id, limit)
+    return RunLogList(items=[RunLogRead.model_validate(row) for row in logs])
+
+
+@router.get("/v1/runs/{id}/node-runs", summary="Get node runs", operation_id="getRunNodeRuns")
+async def get_run_node_runs(
+    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    session: ReadSession,
+    principal: Reader,
+) -> NodeRunList:
+    """Each node of the run's flow as it executed (or was served from cache)."""
+    await _owned_run(session, principal, run_id)
+    node_runs = await repository.node_runs_of(session, run_id)
+    return NodeRunList(items=[NodeRunRead.model_validate(row) for row in node_runs])
+
+
+@router.get(
+    "/v1/outputs/{run_id}/{filename}",
+    summary="Download a run output file",
+    operation_id="getRunOutputFile",
+    response_class=FileResponse,
+)
+async def get_output_file(
+    run_id: RunIdPath, filename: str, request: Request, session: ReadSession, principal: Reader
+) -> FileResponse:
+    """A file a run produced (image or video), for members of the run's organization."""
+    await _owned_run(session, principal, run_id)
+    store = output_store(request.app.state.settings)
+    path = store.path(run_id, filename)
+    if path is None:
+        raise NotFound(f"Run {run_id} has no output {filename}.")
+    return FileResponse(path, media_type=store.content_type(filename))

@@ -1,0 +1,112 @@
+"""Run shapes: the full run object of the contract, its logs and node runs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from runflow.batches.schemas import (
+    MAX_CALLBACK_URL_LENGTH,
+    check_callback_url,
+    check_metadata,
+)
+from runflow.kit.schemas import MoneyString, Schema
+
+
+class RunCreate(BaseModel):
+    """POST body for one run: the model's input, plus optional metadata and callback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+    callback_url: Annotated[str | None, Field(max_length=MAX_CALLBACK_URL_LENGTH)] = None
+    client_ref: Annotated[str | None, Field(max_length=255)] = None
+
+    _check_callback_url = field_validator("callback_url")(check_callback_url)
+    _check_metadata = field_validator("metadata")(check_metadata)
+
+
+class RunLogRead(Schema):
+    id: uuid.UUID
+    run_id: uuid.UUID
+    level_code: str
+    message: str
+    timestamp: datetime
+    meta: dict[str, Any] | None = None
+    run: None = None
+
+
+class NodeRunRead(Schema):
+    id: uuid.UUID
+    run_id: uuid.UUID
+    node_id: uuid.UUID
+    flow_id: uuid.UUID | None = None
+    state_code: str
+    input: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
+    input_signature: str
+    preview_type: str | None = None
+    preview_value: str | None = None
+    duration_ms: int | None = None
+    cost: MoneyString | None = None
+    retry_count: int
+    error_message: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class RunRead(Schema):
+    """A run with its live state."""
+
+    id: uuid.UUID
+    flow_id: uuid.UUID | None = None
+    model_id: uuid.UUID
+    comfyui_workflow_id: uuid.UUID | None = None
+    target_type: str
+    target_version: str | None = None
+    org_id: uuid.UUID
+    status_code: str
+    source_code: str
+    input: dict[str, Any]
+    output: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    duration_ms: int | None = None
+    cost: MoneyString | None = None
+    cost_breakdown: dict[str, Any] | None = None
+    nodes_total: int | None = None
+    nodes_completed: int | None = None
+    resolved_template_id: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None
+    client_ref: str | None = None
+    jurisdiction_code: str | None = None
+    flow_version_id: uuid.UUID | None = None
+    request_id: str | None = None
+    created_by: uuid.UUID | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    callback_url: str | None = None
+    metadata: dict[str, Any] | None = Field(default=None, validation_alias="metadata_")
+    has_logs: bool = False
+    has_node_runs: bool = False
+    links: dict[str, Any] | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    failure_stage_code: str | None = None
+
+
+class RunList(BaseModel):
+    items: list[RunRead]
+
+
+class RunLogList(BaseModel):
+    items: list[RunLogRead]
+
+
+class NodeRunList(BaseModel):
+    items: list[NodeRunRead]

@@ -1,0 +1,101 @@
+"""Run use cases: create one run, read it, cancel it."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.auth.dependencies import Principal
+from runflow.batches.lifecycle import record_cancelled_items
+from runflow.catalog import repository as catalog
+from runflow.catalog.validation import check_input
+from runflow.errors import Conflict, NotFound, ValidationFailed
+from runflow.kit.clock import utcnow
+from runflow.kit.ids import new_id
+from runflow.runs import repository
+from runflow.runs.models import Run, RunStatus
+from runflow.runs.schemas import RunCreate, RunRead
+
+
+def links_for(run: Run) -> dict[str, str]:
+    base = f"/v1/runs/{run.id}"
+    links = {"self": base, "logs": f"{base}/logs", "node_runs": f"{base}/node-runs"}
+    if run.batch_id is not None:
+        links["batch"] = f"/v1/batches/{run.batch_id}"
+    return links
+
+
+def run_read(run: Run, *, has_logs: bool = False, has_node_runs: bool = False) -> RunRead:
+    read = RunRead.model_validate(run)
+    return read.model_copy(
+        update={"has_logs": has_logs, "has_node_runs": has_node_runs, "links": links_for(run)}
+    )
+
+
+async def create_run(
+    session: AsyncSession, principal: Principal, owner: str, slug: str, request: RunCreate
+) -> RunRead:
+    model = await catalog.get_model(session, principal.org_id, owner, slug, full=False)
+    if model is None:
+        raise NotFound(f"Model {owner}/{slug} does not exist.")
+    check = check_input(model.inputs, request.input, ("body", "input"))
+    if check.errors:
+        raise ValidationFailed("The input is invalid; nothing was created.", errors=check.errors)
+    now = utcnow()
+    run = Run(
+        id=new_id(),
+        org_id=principal.org_id,
+        model_id=model.id,
+        target_type="model",
+        target_version=model.version,
+        status_code=RunStatus.QUEUED,
+        source_code="api",
+        input=check.value,
+        client_ref=request.client_ref,
+        callback_url=request.callback_url,
+        metadata_=request.metadata,
+        created_by=principal.user_id,
+        created_at=now,
+        available_at=now,
+        attempt=0,
+    )
+    session.add(run)
+    await session.flush()
+    return run_read(run)
+
+
+async def read_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> RunRead:
+    found = await repository.get_run(session, principal.org_id, run_id)
+    if found is None:
+        raise NotFound(f"Run {run_id} does not exist.")
+    run, has_logs, has_node_runs = found
+    return run_read(run, has_logs=has_logs, has_node_runs=has_node_runs)
+
+
+async def cancel_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> RunRead:
+    """A queued run ends `cancelled` now; a running one is signalled. 409 once terminal."""
+    found = await repository.get_run(session, principal.org_id, run_id)
+    if found is None:
+        raise NotFound(f"Run {run_id} does not exist.")
+    run = found[0]
+    if RunStatus(run.status_code).is_terminal:
+        raise Conflict(f"Run {run_id} already ended as {run.status_code}.")
+    now = utcnow()
+    cancelled = await session.execute(
+        update(Run)
+        .where(Run.id == run.id, Run.status_code == RunStatus.QUEUED)
+        .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
+        .execution_options(synchronize_session=False)
+    )
+    if cancelled.rowcount == 0:  # type: ignore[attr-defined]
+        await session.execute(
+            update(Run)
+            .where(Run.id == run.id, Run.status_code == RunStatus.RUNNING)
+            .values(cancel_requested_at=func.coalesce(Run.cancel_requested_at, now))
+            .execution_options(synchronize_session=False)
+        )
+    elif run.batch_id is not None:
+        await record_cancelled_items(session, run.batch_id, 1, now, whole_batch=False)
+    return await read_run(session, principal, run_id)
