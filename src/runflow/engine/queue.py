@@ -34,11 +34,14 @@ _QUEUED_ORGS = (
     text(
         """
     WITH RECURSIVE queued_orgs(org_id) AS (
-        SELECT (SELECT min(org_id) FROM runs WHERE status_code = 'queued' AND org_id > :after)
+        SELECT (
+            SELECT org_id FROM runs WHERE status_code = 'queued' AND org_id > :after
+            ORDER BY org_id LIMIT 1
+        )
         UNION ALL
         SELECT (
-            SELECT min(r.org_id) FROM runs r
-            WHERE r.status_code = 'queued' AND r.org_id > q.org_id
+            SELECT r.org_id FROM runs r WHERE r.status_code = 'queued' AND r.org_id > q.org_id
+            ORDER BY r.org_id LIMIT 1
         )
         FROM queued_orgs q WHERE q.org_id IS NOT NULL
     )
