@@ -49,10 +49,11 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
     """API only by default; `@pytest.mark.engine(worker_concurrency=8, lease_s=1)` runs the
     in-process dispatcher too, as `runflow serve` does."""
     marker = request.node.get_closest_marker("engine")
-    engine = (
-        {"worker_concurrency": 0} if marker is None else {"worker_concurrency": 16, **marker.kwargs}
-    )
-    return Settings(database_url=database_url, data_dir=tmp_path, **engine)
+    engine: dict[str, object] = {"worker_concurrency": 0}
+    if marker is not None:
+        engine = {"worker_concurrency": 16, **marker.kwargs}
+    base = Settings(database_url=database_url, data_dir=tmp_path)
+    return base.model_copy(update=engine)
 
 
 @pytest.fixture

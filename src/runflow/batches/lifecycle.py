@@ -11,12 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches import repository
 from runflow.batches.models import Batch, BatchStatus
 from runflow.kit.clock import utcnow
+
+log = structlog.get_logger(__name__)
 
 
 def terminal_status(batch: Batch) -> BatchStatus:
@@ -59,6 +62,7 @@ async def finish_if_complete(session: AsyncSession, batch: Batch) -> bool:
         ]
     }
     # The callback outbox row (DESIGN §6) is written here, in this same transaction.
+    log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
     return True
 
 

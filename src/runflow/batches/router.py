@@ -26,10 +26,10 @@ from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES, BadRequest, NotFound
 from runflow.idempotency.service import fingerprint, run_once
-from runflow.kit.http import IdempotencyKey, JsonBody
+from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.query.cursor import CursorCodec
 
-router = APIRouter(tags=["Batches"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["Batches"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
 
 BatchIdPath = Annotated[uuid.UUID, Path(title="Batch Id")]
 

@@ -81,7 +81,7 @@ def _check_media_reference(kind: str, value: Any) -> str | None:
     problem = f"must be a media id, an https URL or a data: URI of {kind} content"
     if not isinstance(value, str) or not value:
         return problem
-    if value.startswith(("https://", "http://")):
+    if value.startswith("https://"):
         return None
     if value.startswith("data:"):
         match = _MEDIA_DATA_URI.match(value)
@@ -165,9 +165,14 @@ def check_input(
         value = given[name]
         problem = _check_type(declaration.variable_type_code, value)
         if problem is None:
-            problem = _check_validator(
-                declaration.validator_code, declaration.validator_attrs or {}, value
-            )
+            try:
+                problem = _check_validator(
+                    declaration.validator_code, declaration.validator_attrs or {}, value
+                )
+            except (TypeError, re.error):
+                # A declaration whose validator does not fit its type (e.g. a range on a
+                # string): the value cannot satisfy it, and the request must not 500.
+                problem = f"does not satisfy the {declaration.validator_code} validator"
             kind = "value_error"
         else:
             kind = "type_error"

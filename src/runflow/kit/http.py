@@ -1,10 +1,13 @@
-"""Request-level dependencies shared by routers: JSON bodies and idempotency keys."""
+"""Request-level machinery shared by routers: strict JSON bodies and idempotency keys."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
+from fastapi.routing import APIRoute
 
 from runflow.errors import BadRequest, UnsupportedMediaType
 
@@ -49,3 +52,35 @@ def _idempotency_key(
 
 IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 JsonBody = Depends(require_json_body)
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(name)
+
+
+class StrictJsonRequest(Request):
+    """Parses bodies as RFC 8259 JSON: `NaN` and `Infinity` are refused, not stored."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = (await self.body()).decode()
+            try:
+                self._json = json.loads(body, parse_constant=_refuse_constant)
+            except ValueError as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    raise
+                position = max(body.find(str(exc)), 0)
+                raise json.JSONDecodeError(f"{exc} is not valid JSON", body, position) from None
+        return self._json
+
+
+class StrictJsonRoute(APIRoute):
+    """Route class for routers that take JSON bodies (see `StrictJsonRequest`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(StrictJsonRequest(request.scope, request.receive))
+
+        return strict_handler

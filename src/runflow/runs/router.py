@@ -15,7 +15,7 @@ from runflow.engine.assembly import output_store
 from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES, NotFound
 from runflow.idempotency.service import fingerprint, run_once
-from runflow.kit.http import IdempotencyKey, JsonBody
+from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.runs import repository, service
 from runflow.runs.schemas import (
     NodeRunList,
@@ -27,7 +27,7 @@ from runflow.runs.schemas import (
     RunRead,
 )
 
-router = APIRouter(tags=["Runs"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["Runs"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
 
 RunIdPath = Annotated[uuid.UUID, Path(title="Run Id")]
 

@@ -7,9 +7,10 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import text
 
 from runflow.db.engine import Database
-from runflow.db.migrate import current_revision, head_revision
+from runflow.db.migrate import head_revision
 from runflow.errors import ApiError, ErrorResponse, error_json
 
 router = APIRouter(prefix="/v1/status", tags=["Status"])
@@ -47,8 +48,8 @@ async def ready(request: Request) -> Readiness | JSONResponse:
     """The database answers and its schema is at the revision this code expects."""
     database: Database = request.app.state.database
     try:
-        async with database.engine.connect() as connection:
-            revision = await connection.run_sync(current_revision)
+        async with database.transaction(write=False) as session:
+            revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
     except Exception as exc:  # any failure to reach the database means "not ready"
         return error_json(NotReady(f"The database is unreachable: {type(exc).__name__}."))
     head = head_revision()
