@@ -15,6 +15,7 @@ from runflow.auth import service as auth_service
 from runflow.auth.models import Role
 from runflow.config import Settings
 from runflow.db.engine import Database
+from runflow.logs import configure_logging
 from tests.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -24,6 +25,10 @@ from tests.databases import (
 )
 
 MakeKey = Callable[..., Awaitable[str]]
+
+# Plain JSON lines: the default console renderer draws rich tracebacks with locals, which is
+# slow enough to stall an engine test that logs an exception.
+configure_logging("WARNING", "json")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -21,6 +21,7 @@ from runflow.engine.assembly import build_dispatcher
 from runflow.errors import install_error_handlers
 from runflow.keyring.service import CURSOR_SECRET, service_secret
 from runflow.middleware import AccessLog, BodySizeLimit
+from runflow.openapi import install_contract_openapi
 from runflow.query.cursor import CursorCodec
 from runflow.runs.router import router as runs_router
 from runflow.status.router import router as status_router
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_contract_openapi(app)
     for router in (catalog_router, batches_router, runs_router, account_router, status_router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

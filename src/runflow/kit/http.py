@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -58,19 +59,60 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(name)
 
 
+# Escapes that may decode to text neither database stores: NUL, and UTF-16 surrogates
+# (which are only valid in pairs).
+_SUSPECT_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F])")
+
+
+def _unstorable_text(value: Any) -> str | None:
+    """The first string (key or value) holding NUL or an unpaired surrogate, if any."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable_text(key) or _unstorable_text(item)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _unstorable_text(item)
+            if found is not None:
+                return found
+    return None
+
+
 class StrictJsonRequest(Request):
-    """Parses bodies as RFC 8259 JSON: `NaN` and `Infinity` are refused, not stored."""
+    """Parses bodies as RFC 8259 JSON that both databases can store, the same way on each:
+    `NaN`/`Infinity`, invalid UTF-8, NUL characters and unpaired surrogates are refused (400)
+    instead of being stored on one database and failing on the other."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            body = (await self.body()).decode()
+            raw = await self.body()
             try:
-                self._json = json.loads(body, parse_constant=_refuse_constant)
+                body = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise json.JSONDecodeError("the body is not valid UTF-8", "", exc.start) from None
+            try:
+                parsed = json.loads(body, parse_constant=_refuse_constant)
             except ValueError as exc:
                 if isinstance(exc, json.JSONDecodeError):
                     raise
                 position = max(body.find(str(exc)), 0)
                 raise json.JSONDecodeError(f"{exc} is not valid JSON", body, position) from None
+            if (match := _SUSPECT_ESCAPE.search(body)) and _unstorable_text(parsed) is not None:
+                raise json.JSONDecodeError(
+                    "strings may not contain NUL characters or unpaired surrogates",
+                    body,
+                    match.start(),
+                )
+            self._json = parsed
         return self._json
 
 
