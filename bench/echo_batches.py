@@ -78,8 +78,9 @@ def main(mode: str) -> None:
     if mode == "postgres":
         env["RUNFLOW_DATABASE_URL"] = asyncio.run(fresh_postgres_database())
         start(["migrate"], env, data_dir / "migrate.log").wait()
-        processes.append(start(["serve"], {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"},
-                               data_dir / "api.log"))
+        processes.append(
+            start(["serve"], {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"}, data_dir / "api.log")
+        )
         processes.append(start(["worker"], env, data_dir / "worker.log"))
     else:
         processes.append(start(["serve"], env, data_dir / "serve.log"))

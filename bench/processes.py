@@ -30,8 +30,9 @@ def cpu_seconds(pid: int) -> float:
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
-    return subprocess.Popen([RUNFLOW, *args], env={**os.environ, **env}, stdout=handle,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [RUNFLOW, *args], env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT
+    )
 
 
 def wait_ready(base_url: str, timeout_s: float = 60) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches.models import Batch, BatchItem
@@ -21,8 +21,9 @@ async def insert_batch(
 ) -> None:
     session.add(batch)
     await session.flush()
-    await session.execute(insert(Run), runs)
-    await session.execute(insert(BatchItem), items)
+    # Core multi-row inserts: the ORM's bulk path spends more Python per row than SQL does.
+    await session.execute(insert(cast(Table, Run.__table__)), runs)
+    await session.execute(insert(cast(Table, BatchItem.__table__)), items)
 
 
 async def get_batch(

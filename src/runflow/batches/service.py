@@ -23,7 +23,7 @@ from runflow.batches.schemas import (
 )
 from runflow.catalog import repository as catalog
 from runflow.catalog.models import Model
-from runflow.catalog.validation import check_input
+from runflow.catalog.validation import Declaration, check_input
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
 from runflow.kit.ids import new_id
@@ -59,9 +59,10 @@ def validate_items(
     """Each item checked on its own; any problem anywhere rejects the whole request."""
     errors: list[dict[str, Any]] = []
     resolved: list[tuple[str | None, dict[str, Any]]] = []
+    declarations = [Declaration.of(declaration) for declaration in model.inputs]
     for index, item in enumerate(items):
         client_ref, given = _split_client_ref(item, index, errors)
-        check = check_input(model.inputs, given, ("body", "input", index))
+        check = check_input(declarations, given, ("body", "input", index))
         errors.extend(check.errors)
         resolved.append((client_ref, check.value))
     if errors:

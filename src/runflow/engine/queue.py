@@ -98,15 +98,14 @@ async def _capacity_left(session: AsyncSession, orgs: Sequence[uuid.UUID]) -> di
     }
     if not caps:
         return {}
-    running = dict(
-        (
-            await session.execute(
-                select(Run.org_id, func.count())
-                .where(Run.status_code == RunStatus.RUNNING, Run.org_id.in_(caps))
-                .group_by(Run.org_id)
-            )
-        ).tuples()
-    )
+    running: dict[uuid.UUID, int] = {
+        org_id: count
+        for org_id, count in await session.execute(
+            select(Run.org_id, func.count())
+            .where(Run.status_code == RunStatus.RUNNING, Run.org_id.in_(caps))
+            .group_by(Run.org_id)
+        )
+    }
     return {org: max(0, cap - running.get(org, 0)) for org, cap in caps.items()}
 
 
