@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from runflow.batches.lifecycle import finish_if_complete
 from runflow.batches.models import Batch, BatchStatus
@@ -122,7 +123,7 @@ def _run_values(completion: Completion, started_at: datetime | None) -> dict[str
         "nodes_completed": completion.nodes_completed,
         "completed_at": completion.completed_at,
         "duration_ms": duration,
-        "context": {"progress": 1.0, "message": completion.status.value},
+        "context": None,
         "lease_owner": None,
         "lease_expires_at": None,
     }
@@ -199,5 +200,19 @@ async def _finish_batches(session: AsyncSession, batch_ids: list[uuid.UUID]) -> 
     )
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
-    for batch in (await session.scalars(statement.execution_options(populate_existing=True))).all():
+    # Only what ending a batch reads: its `input` and `metadata` can be large.
+    statement = statement.options(
+        load_only(
+            Batch.id,
+            Batch.status_code,
+            Batch.items_total,
+            Batch.items_succeeded,
+            Batch.items_failed,
+            Batch.items_cancelled,
+            Batch.cancel_requested_at,
+            Batch.created_at,
+            Batch.started_at,
+        )
+    ).execution_options(populate_existing=True)
+    for batch in (await session.scalars(statement)).all():
         await finish_if_complete(session, batch)

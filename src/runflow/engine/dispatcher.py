@@ -63,6 +63,7 @@ class DispatcherConfig:
     heartbeat_interval_s: float = 1.0
     reap_interval_s: float = 2.0
     flush_delay_s: float = 0.002
+    retry_base_s: float = 2.0
 
 
 def new_worker_id() -> str:
@@ -261,7 +262,7 @@ class Dispatcher:
         status = RunStatus.CANCELLED if outcome.code == "CANCELLED" else RunStatus.FAILED
         retry_at = None
         if outcome.retryable and run.attempt <= runtime.max_retries:
-            retry_at = now + retry_delay(run.attempt)
+            retry_at = now + retry_delay(run.attempt, self.config.retry_base_s)
         return Completion(
             run.id,
             run.attempt,

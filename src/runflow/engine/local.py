@@ -43,10 +43,6 @@ class InputFetchFailed(Exception):
     """A media input could not be turned into bytes."""
 
 
-class EchoFailed(Exception):
-    """`echo` was asked to fail."""
-
-
 def node_id(model: str, key: str) -> uuid.UUID:
     """Stable id of a node of a model's flow."""
     return uuid.uuid5(_NODE_NAMESPACE, f"{model}/{key}")
@@ -69,10 +65,10 @@ def _resolve_media(value: str) -> bytes:
 @dataclass
 class _Execution:
     job: Job
-    events: asyncio.Queue[ProviderEvent] = field(default_factory=asyncio.Queue)
     stop: threading.Event = field(default_factory=threading.Event)
+    # Flows run in a thread and report through this queue; echo runs inline, without one.
+    events: asyncio.Queue[ProviderEvent] | None = None
     task: asyncio.Task[None] | None = None
-    in_thread: bool = False
 
 
 class _NodeRecorder:
@@ -132,81 +128,96 @@ class LocalProvider(Provider):
         self._executions: dict[uuid.UUID, _Execution] = {}
 
     async def submit(self, job: Job) -> None:
+        """Flows start now, on the thread pool; echo, a coroutine, runs as its events are read."""
         current = self._executions.get(job.run_id)
         if current is not None and current.job.attempt == job.attempt:
             return
         execution = _Execution(job)
         self._executions[job.run_id] = execution
-        execution.task = asyncio.create_task(self._run(execution))
+        flow = FLOWS.get(job.model.removeprefix("runflow/"))
+        if flow is not None:
+            execution.events = asyncio.Queue()
+            execution.task = asyncio.create_task(self._run_flow(execution, flow))
 
     async def events(self, run_id: uuid.UUID) -> AsyncIterator[ProviderEvent]:
         execution = self._executions[run_id]
-        while True:
-            event = await execution.events.get()
-            yield event
-            if isinstance(event, Finished | Failed):
-                self._executions.pop(run_id, None)
+        try:
+            if execution.events is None:
+                for event in await self._run_inline(execution):
+                    yield event
                 return
+            while True:
+                event = await execution.events.get()
+                yield event
+                if isinstance(event, Finished | Failed):
+                    return
+        finally:
+            self._executions.pop(run_id, None)
 
     async def cancel(self, run_id: uuid.UUID) -> None:
         execution = self._executions.get(run_id)
-        if execution is None:
-            return
-        execution.stop.set()
-        # A thread cannot be interrupted: the flow stops at its next check of `stop`.
-        if not execution.in_thread and execution.task is not None:
-            execution.task.cancel()
+        if execution is not None:
+            # Echo notices at once; a flow stops at its next check between steps.
+            execution.stop.set()
 
     async def close(self) -> None:
         for execution in self._executions.values():
             execution.stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def _run(self, execution: _Execution) -> None:
-        emit = execution.events.put_nowait
+    async def _run_inline(self, execution: _Execution) -> list[ProviderEvent]:
         job = execution.job
+        if job.model != "runflow/echo":
+            return [Failed("MODEL_UNAVAILABLE", f"No executor for {job.model}.", "dispatch")]
         try:
-            if job.model == "runflow/echo":
-                emit(await self._echo(job, emit))
-            elif (flow := FLOWS.get(job.model.removeprefix("runflow/"))) is not None:
-                emit(await self._flow(execution, flow))
-            else:
-                emit(Failed("MODEL_UNAVAILABLE", f"No executor for {job.model}.", "dispatch"))
+            return await self._echo(execution)
+        except Cancelled:
+            return [Failed("CANCELLED", "The run was cancelled.")]
+
+    async def _run_flow(self, execution: _Execution, flow: Flow) -> None:
+        assert execution.events is not None
+        emit = execution.events.put_nowait
+        try:
+            emit(await self._flow(execution, flow))
         except (asyncio.CancelledError, Cancelled):
             emit(Failed("CANCELLED", "The run was cancelled."))
         except InputFetchFailed as exc:
             emit(Failed("INPUT_FETCH_FAILED", str(exc), "dispatch"))
-        except EchoFailed as exc:
-            emit(Failed("MODEL_ERROR", str(exc), nodes_total=1, nodes_completed=0))
 
-    async def _echo(self, job: Job, emit: Callable[[ProviderEvent], None]) -> Finished:
+    async def _echo(self, execution: _Execution) -> list[ProviderEvent]:
+        job = execution.job
         started = utcnow()
         delay_ms = int(job.input.get("delay_ms", 0))
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)
+        # Sleep in short slices so a cancel request (a threading.Event) is noticed quickly.
+        deadline = time.monotonic() + delay_ms / 1000
+        while (left := deadline - time.monotonic()) > 0:
+            if execution.stop.is_set():
+                raise Cancelled
+            await asyncio.sleep(min(left, 0.05))
+        if execution.stop.is_set():
+            raise Cancelled
         signature = hashlib.sha256(json.dumps(job.input, sort_keys=True).encode()).hexdigest()
         failed = bool(job.input.get("fail"))
-        emit(
-            NodeEvent(
-                {
-                    "node_id": node_id(job.model, "echo"),
-                    "node_key": "echo",
-                    "node_type": "echo.respond",
-                    "state_code": "failed" if failed else "succeeded",
-                    "input": job.input,
-                    "input_signature": signature,
-                    "duration_ms": int((utcnow() - started).total_seconds() * 1000),
-                    "cost": 0,
-                    "retry_count": 0,
-                    "started_at": started,
-                    "completed_at": utcnow(),
-                    "created_at": started,
-                }
-            )
+        node = NodeEvent(
+            {
+                "node_id": node_id(job.model, "echo"),
+                "node_key": "echo",
+                "node_type": "echo.respond",
+                "state_code": "failed" if failed else "succeeded",
+                "input": job.input,
+                "input_signature": signature,
+                "duration_ms": int((utcnow() - started).total_seconds() * 1000),
+                "cost": 0,
+                "retry_count": 0,
+                "started_at": started,
+                "completed_at": utcnow(),
+                "created_at": started,
+            }
         )
         if failed:
-            raise EchoFailed(job.input.get("fail_message") or "echo was asked to fail")
-        return Finished({"message": job.input.get("message", "")}, {}, 1, 1)
+            message = job.input.get("fail_message") or "echo was asked to fail"
+            return [node, Failed("MODEL_ERROR", message, nodes_total=1, nodes_completed=0)]
+        return [node, Finished({"message": job.input.get("message", "")}, {}, 1, 1)]
 
     async def _flow(self, execution: _Execution, flow: Flow) -> Finished | Failed:
         job = execution.job
@@ -215,9 +226,11 @@ class LocalProvider(Provider):
             if isinstance(inputs.get(name), str):
                 inputs[name] = _resolve_media(inputs[name])
         loop = asyncio.get_running_loop()
+        queue = execution.events
+        assert queue is not None
 
         def emit(event: ProviderEvent) -> None:
-            loop.call_soon_threadsafe(execution.events.put_nowait, event)
+            loop.call_soon_threadsafe(queue.put_nowait, event)
 
         last_progress = [0.0]
 
@@ -229,7 +242,6 @@ class LocalProvider(Provider):
 
         recorder = _NodeRecorder(job.model, emit)
         context = NodeContext(progress=progress, should_stop=execution.stop.is_set)
-        execution.in_thread = True
         started = time.perf_counter()
         try:
             result = await loop.run_in_executor(
@@ -244,7 +256,7 @@ class LocalProvider(Provider):
                 nodes_completed=recorder.completed,
             )
         elapsed_ms = int((time.perf_counter() - started) * 1000)
-        execution.events.put_nowait(Log("info", f"{job.model} finished in {elapsed_ms} ms"))
+        queue.put_nowait(Log("info", f"{job.model} finished in {elapsed_ms} ms"))
         output = dict(result.output)
         for key, files in result.files.items():
             if isinstance(files, Artifact):

@@ -14,6 +14,6 @@ CAP_S = 60.0
 JITTER = 0.2
 
 
-def retry_delay(retry_number: int) -> timedelta:
-    seconds = min(CAP_S, BASE_S * 2 ** max(0, retry_number - 1))
+def retry_delay(retry_number: int, base_s: float = BASE_S) -> timedelta:
+    seconds = min(CAP_S, base_s * 2 ** max(0, retry_number - 1))
     return timedelta(seconds=seconds * random.uniform(1 - JITTER, 1 + JITTER))
