@@ -6,8 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
-from fastapi.responses import JSONResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import Response
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.batches import items as batch_items
@@ -25,7 +24,7 @@ from runflow.callbacks.schemas import CallbackDeliveryRead
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES, BadRequest, NotFound
-from runflow.idempotency.service import fingerprint, run_once
+from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.query.cursor import CursorCodec
 
@@ -53,23 +52,14 @@ async def create_batch(
     idempotency_key: IdempotencyKey,
 ) -> Response:
     """Run a model on 1–100 inputs; every input becomes a queued run."""
-
-    async def create() -> tuple[int, dict[str, object]]:
-        created = await service.create_batch(session, principal, owner, slug, body)
-        return status.HTTP_201_CREATED, created.model_dump(mode="json")
-
-    stored = await run_once(
+    return await create_once(
+        request,
         session,
         org_id=principal.org_id,
         key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        create=create,
-    )
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    # Runs in the background once the response is out, i.e. after the commit.
-    background = BackgroundTask(wake_dispatcher, request.app) if not stored.replayed else None
-    return JSONResponse(
-        stored.body, status_code=stored.status_code, headers=headers, background=background
+        body=body,
+        create=lambda: service.create_batch(session, principal, owner, slug, body),
+        after_commit=lambda: wake_dispatcher(request.app),
     )
 
 

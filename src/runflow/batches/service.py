@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
@@ -27,6 +26,7 @@ from runflow.catalog.validation import Declaration, check_input
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
 from runflow.kit.ids import new_id
+from runflow.runs import repository as runs
 from runflow.runs.models import Run, RunStatus
 
 TARGET_TYPE = "model"
@@ -223,28 +223,8 @@ async def cancel_batch(
     if BatchStatus(batch.status_code).is_terminal:
         raise Conflict(f"Batch {batch_id} already ended as {batch.status_code}.")
     now = utcnow()
-    cancelled = await session.execute(
-        update(Run)
-        .where(Run.batch_id == batch.id, Run.status_code == RunStatus.QUEUED)
-        .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(Run)
-        .where(
-            Run.batch_id == batch.id,
-            Run.status_code == RunStatus.RUNNING,
-            Run.cancel_requested_at.is_(None),
-        )
-        .values(cancel_requested_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await record_cancelled_items(
-        session,
-        batch.id,
-        cancelled.rowcount,  # type: ignore[attr-defined]
-        now,
-        whole_batch=True,
-    )
+    cancelled = await runs.cancel_queued(session, Run.batch_id == batch.id, now)
+    await runs.request_cancel_of_running(session, Run.batch_id == batch.id, now)
+    await record_cancelled_items(session, batch.id, cancelled, now, whole_batch=True)
     await session.flush()
     return await read_batch(session, principal, batch.id)

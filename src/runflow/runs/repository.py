@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.engine.models import NodeRun, RunLog
-from runflow.runs.models import Run
+from runflow.runs.models import Run, RunStatus
 
 
 async def get_run(
@@ -52,3 +53,28 @@ async def node_runs_of(session: AsyncSession, run_id: uuid.UUID) -> Sequence[Nod
         select(NodeRun).where(NodeRun.run_id == run_id).order_by(NodeRun.created_at, NodeRun.id)
     )
     return (await session.scalars(statement)).all()
+
+
+async def cancel_queued(
+    session: AsyncSession, criterion: ColumnElement[bool], now: datetime
+) -> int:
+    """End matching queued runs `cancelled` at once (they cost nothing); returns how many."""
+    result = await session.execute(
+        update(Run)
+        .where(criterion, Run.status_code == RunStatus.QUEUED)
+        .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def request_cancel_of_running(
+    session: AsyncSession, criterion: ColumnElement[bool], now: datetime
+) -> None:
+    """Flag matching running runs; their worker sees the flag at its next heartbeat."""
+    await session.execute(
+        update(Run)
+        .where(criterion, Run.status_code == RunStatus.RUNNING)
+        .values(cancel_requested_at=func.coalesce(Run.cancel_requested_at, now))
+        .execution_options(synchronize_session=False)
+    )

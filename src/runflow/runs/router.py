@@ -6,15 +6,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
-from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import FileResponse, Response
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.assembly import output_store
 from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES, NotFound
-from runflow.idempotency.service import fingerprint, run_once
+from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.runs import repository, service
 from runflow.runs.schemas import (
@@ -51,22 +50,14 @@ async def create_run(
     idempotency_key: IdempotencyKey,
 ) -> Response:
     """Queue one run of a model; poll it at `GET /v1/runs/{id}`."""
-
-    async def create() -> tuple[int, dict[str, object]]:
-        run = await service.create_run(session, principal, owner, slug, body)
-        return status.HTTP_201_CREATED, run.model_dump(mode="json")
-
-    stored = await run_once(
+    return await create_once(
+        request,
         session,
         org_id=principal.org_id,
         key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        create=create,
-    )
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    background = BackgroundTask(wake_dispatcher, request.app) if not stored.replayed else None
-    return JSONResponse(
-        stored.body, status_code=stored.status_code, headers=headers, background=background
+        body=body,
+        create=lambda: service.create_run(session, principal, owner, slug, body),
+        after_commit=lambda: wake_dispatcher(request.app),
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
@@ -83,19 +82,8 @@ async def cancel_run(session: AsyncSession, principal: Principal, run_id: uuid.U
     if RunStatus(run.status_code).is_terminal:
         raise Conflict(f"Run {run_id} already ended as {run.status_code}.")
     now = utcnow()
-    cancelled = await session.execute(
-        update(Run)
-        .where(Run.id == run.id, Run.status_code == RunStatus.QUEUED)
-        .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
-        .execution_options(synchronize_session=False)
-    )
-    if cancelled.rowcount == 0:  # type: ignore[attr-defined]
-        await session.execute(
-            update(Run)
-            .where(Run.id == run.id, Run.status_code == RunStatus.RUNNING)
-            .values(cancel_requested_at=func.coalesce(Run.cancel_requested_at, now))
-            .execution_options(synchronize_session=False)
-        )
+    if await repository.cancel_queued(session, Run.id == run.id, now) == 0:
+        await repository.request_cancel_of_running(session, Run.id == run.id, now)
     elif run.batch_id is not None:
         await record_cancelled_items(session, run.batch_id, 1, now, whole_batch=False)
     return await read_run(session, principal, run_id)

@@ -1,0 +1,51 @@
+"""The HTTP side of idempotent creation, shared by every creating route."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
+
+from runflow.idempotency.service import fingerprint, run_once
+
+
+async def create_once(
+    request: Request,
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    key: str | None,
+    body: BaseModel,
+    create: Callable[[], Awaitable[BaseModel]],
+    after_commit: Callable[[], None] | None = None,
+) -> JSONResponse:
+    """201 with what `create()` made, or the stored response of an earlier identical request.
+
+    `after_commit` runs once the response is out — after the session committed — and only
+    when something new was created (e.g. waking the dispatcher for the queued runs).
+    """
+
+    async def created() -> tuple[int, dict[str, object]]:
+        return status.HTTP_201_CREATED, (await create()).model_dump(mode="json")
+
+    stored = await run_once(
+        session,
+        org_id=org_id,
+        key=key,
+        request_fingerprint=fingerprint(
+            request.method, request.url.path, body.model_dump(mode="json")
+        ),
+        create=created,
+    )
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    background = None
+    if after_commit is not None and not stored.replayed:
+        background = BackgroundTask(after_commit)
+    return JSONResponse(
+        stored.body, status_code=stored.status_code, headers=headers, background=background
+    )
