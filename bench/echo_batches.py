@@ -87,15 +87,20 @@ def main(mode: str) -> None:
     try:
         wait_ready(base_url)
         time.sleep(1.0)  # let the worker finish starting too
-        cpu_before = sum(cpu_seconds(p.pid) for p in processes)
+        cpu_before = [cpu_seconds(p.pid) for p in processes]
         elapsed = asyncio.run(drive(base_url))
-        cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
+        cpu_each = [
+            cpu_seconds(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)
+        ]
+        cpu = sum(cpu_each)
     finally:
         for process in processes:
             stop(process)
     total = BATCHES * ITEMS
     print(f"{mode}: {total} echo items in {elapsed:.2f} s ({total / elapsed:,.0f} items/s)")
     print(f"  Runflow CPU {cpu:.2f} s = {cpu / total * 1e6:,.0f} µs per item")
+    if len(cpu_each) > 1:
+        print(f"  API {cpu_each[0]:.2f} s CPU, worker {cpu_each[1]:.2f} s CPU")
 
 
 if __name__ == "__main__":

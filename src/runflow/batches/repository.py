@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from runflow.batches.models import Batch, BatchItem
 from runflow.runs.models import Run
@@ -79,6 +80,7 @@ async def list_batches(session: AsyncSession, org_id: uuid.UUID, limit: int) -> 
     statement = (
         select(Batch)
         .where(Batch.org_id == org_id)
+        .options(defer(Batch.input), defer(Batch.output))
         .order_by(Batch.created_at.desc(), Batch.id.desc())
         .limit(limit)
     )

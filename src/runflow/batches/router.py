@@ -86,7 +86,7 @@ async def list_batches(
 ) -> BatchList:
     """Your organization's batches, newest first."""
     batches = await repository.list_batches(session, principal.org_id, limit)
-    return BatchList(items=[service.batch_read(batch, None) for batch in batches])
+    return BatchList(items=[service.batch_summary(batch) for batch in batches])
 
 
 @router.post(

@@ -87,10 +87,8 @@ class BatchCreated(Schema):
     completed_at: datetime | None = None
 
 
-class BatchRead(Schema):
-    """Response shape."""
-
-    model_config = ConfigDict(title="FullValidator")
+class BatchSummary(Schema):
+    """A batch without its per-item payloads: what lists return."""
 
     id: uuid.UUID | None = None
     org_id: uuid.UUID | None = None
@@ -103,11 +101,9 @@ class BatchRead(Schema):
     items_succeeded: int | None = None
     items_failed: int | None = None
     items_cancelled: int | None = None
-    input: list[dict[str, Any]] | None = None
     resolved_template_id: uuid.UUID | None = None
     dispatch_provider_link_id: uuid.UUID | None = None
     cost: MoneyString | None = None
-    output: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     callback_url: str | None = None
     duration_ms: int | None = None
@@ -119,13 +115,22 @@ class BatchRead(Schema):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     links: dict[str, Any] | None = None
+
+
+class BatchRead(BatchSummary):
+    """Response shape."""
+
+    model_config = ConfigDict(title="FullValidator")
+
+    input: list[dict[str, Any]] | None = None
+    output: dict[str, Any] | None = None
     items: list[BatchItemHandle] | None = None
 
 
 class BatchList(BaseModel):
-    """The org's batches, newest first."""
+    """The org's batches, newest first. Read one batch for its input, output and items."""
 
-    items: list[BatchRead]
+    items: list[BatchSummary]
 
 
 class BatchItemRow(Schema):

@@ -55,7 +55,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # No pre-ping: it costs a round trip per transaction; dropped connections surface as
+            # errors the engine's loops retry, and pool_recycle retires idle ones.
+            options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
         self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
