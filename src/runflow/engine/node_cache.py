@@ -9,6 +9,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from runflow.models_builtin.flow import Artifact
+
+# Values larger than this are recomputed rather than cached: raw video frames can reach a
+# gigabyte, and writing them costs more than recomputing them.
+MAX_CACHED_BYTES = 64 * 1024 * 1024
+
+
+def approximate_size(value: Any) -> int:
+    """Bytes a value holds, counting only the bulky parts (arrays and binary data)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, Artifact):
+        return len(value.data)
+    if isinstance(value, list | tuple):
+        return sum(approximate_size(item) for item in value)
+    if isinstance(value, dict):
+        return sum(approximate_size(item) for item in value.values())
+    return 0
+
 
 class DiskNodeCache:
     """Pickled values under `root/<sig[:2]>/<sig>`; written atomically, shared by processes.
@@ -30,6 +53,8 @@ class DiskNodeCache:
             return False, None
 
     def put(self, signature: str, value: Any) -> None:
+        if approximate_size(value) > MAX_CACHED_BYTES:
+            return
         path = self._path(signature)
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
