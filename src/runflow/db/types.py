@@ -12,7 +12,9 @@ from sqlalchemy.types import TypeDecorator
 
 from runflow.kit.money import from_nanos, to_nanos
 
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# None is stored as SQL NULL, not the JSON literal `null`: "absent" reads the same everywhere
+# and `IS NULL` filters mean what they say.
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

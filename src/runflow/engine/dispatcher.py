@@ -311,6 +311,8 @@ class Dispatcher:
                 log.exception("heartbeat_failed", worker_id=self.worker_id)
 
     async def _heartbeat(self) -> None:
+        if not self._inflight:
+            return  # no leases to renew, no runs to cancel
         progress = [
             {"r_id": run_id, "context": {"progress": round(p.fraction, 4), "message": p.message}}
             for run_id, p in self._progress.items()
