@@ -61,13 +61,19 @@ _run_logs = cast(Table, RunLog.__table__)
 _node_runs = cast(Table, NodeRun.__table__)
 
 
-def _update_runs_by_id(columns: tuple[str, ...]) -> Update:
-    """`UPDATE runs SET <columns> WHERE id = :b_id`; parameters are the columns prefixed `b_`
-    (SQLAlchemy reserves the bare column names for its own SET parameters)."""
+# Every completion clears the lease; a finished run also drops its live progress.
+_RELEASED = {"lease_owner": None, "lease_expires_at": None}
+_FINISHED = {**_RELEASED, "context": None}
+
+
+def _update_runs_by_id(columns: tuple[str, ...], constants: dict[str, Any]) -> Update:
+    """`UPDATE runs SET <columns>, <constants> WHERE id = :b_id`; parameters are the columns
+    prefixed `b_` (SQLAlchemy reserves the bare column names for its own SET parameters)."""
     return (
         update(_runs)
         .where(_runs.c.id == bindparam("b_id"))
         .values({name: bindparam(f"b_{name}") for name in columns if name != "id"})
+        .values(constants)
     )
 
 
@@ -101,8 +107,6 @@ def _run_values(completion: Completion, started_at: datetime | None) -> dict[str
             "id": completion.run_id,
             "status_code": RunStatus.QUEUED,
             "available_at": completion.retry_at,
-            "lease_owner": None,
-            "lease_expires_at": None,
             "failure_code": completion.failure_code,
             "failure_message": completion.failure_message,
             "failure_stage_code": completion.failure_stage_code,
@@ -123,9 +127,6 @@ def _run_values(completion: Completion, started_at: datetime | None) -> dict[str
         "nodes_completed": completion.nodes_completed,
         "completed_at": completion.completed_at,
         "duration_ms": duration,
-        "context": None,
-        "lease_owner": None,
-        "lease_expires_at": None,
     }
 
 
@@ -167,10 +168,10 @@ async def apply_completions(session: AsyncSession, completions: Sequence[Complet
 
     # Core executemany throughout: the ORM's bulk paths cost more Python per row than the
     # database spends on it.
-    for rows in (terminal_rows, retry_rows):
+    for rows, constants in ((terminal_rows, _FINISHED), (retry_rows, _RELEASED)):
         if rows:
             parameters = [{f"b_{key}": value for key, value in row.items()} for row in rows]
-            await session.execute(_update_runs_by_id(tuple(rows[0])), parameters)
+            await session.execute(_update_runs_by_id(tuple(rows[0]), constants), parameters)
     if logs:
         await session.execute(insert(_run_logs), logs)
     if node_runs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import threading
@@ -43,6 +44,7 @@ class InputFetchFailed(Exception):
     """A media input could not be turned into bytes."""
 
 
+@functools.cache
 def node_id(model: str, key: str) -> uuid.UUID:
     """Stable id of a node of a model's flow."""
     return uuid.uuid5(_NODE_NAMESPACE, f"{model}/{key}")
