@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from runflow.db.base import Base, CreatedAtMixin, IdMixin
 
@@ -48,8 +48,6 @@ class Membership(IdMixin, CreatedAtMixin, Base):
     # Free text rather than an enum column: a role the service no longer knows must still load
     # and be reported as ROLE_UNRESOLVED rather than crash the request.
     role: Mapped[str | None] = mapped_column(String(32))
-
-    org: Mapped[Org] = relationship(lazy="raise")
 
 
 class ApiKey(IdMixin, CreatedAtMixin, Base):

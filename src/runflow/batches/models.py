@@ -9,10 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from runflow.db.base import Base, CreatedAtMixin, IdMixin
-from runflow.runs.models import Run
 
 
 class BatchStatus(enum.StrEnum):
@@ -58,10 +57,6 @@ class Batch(IdMixin, CreatedAtMixin, Base):
     # Set when the customer cancels: the batch then ends `cancelled` whatever its items did.
     cancel_requested_at: Mapped[datetime | None]
 
-    items: Mapped[list[BatchItem]] = relationship(
-        order_by="BatchItem.sequence_index", lazy="raise", back_populates="batch"
-    )
-
     @property
     def items_terminal(self) -> int:
         return self.items_succeeded + self.items_failed + self.items_cancelled
@@ -77,6 +72,3 @@ class BatchItem(IdMixin, CreatedAtMixin, Base):
         ForeignKey("runs.id", ondelete="CASCADE"), unique=True
     )
     client_ref: Mapped[str | None] = mapped_column(String(255))
-
-    batch: Mapped[Batch] = relationship(lazy="raise", back_populates="items")
-    run: Mapped[Run] = relationship(lazy="raise")
