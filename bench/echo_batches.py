@@ -56,6 +56,12 @@ async def drive(base_url: str) -> float:
         return elapsed
 
 
+async def drop_postgres_database(url: str) -> None:
+    connection = await asyncpg.connect(POSTGRES)
+    await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await connection.close()
+
+
 async def fresh_postgres_database() -> str:
     name = f"runflow_bench_{uuid.uuid4().hex[:8]}"
     connection = await asyncpg.connect(POSTGRES)
@@ -96,6 +102,8 @@ def main(mode: str) -> None:
     finally:
         for process in processes:
             stop(process)
+        if mode == "postgres":
+            asyncio.run(drop_postgres_database(env["RUNFLOW_DATABASE_URL"]))
     total = BATCHES * ITEMS
     print(f"{mode}: {total} echo items in {elapsed:.2f} s ({total / elapsed:,.0f} items/s)")
     print(f"  Runflow CPU {cpu:.2f} s = {cpu / total * 1e6:,.0f} µs per item")
