@@ -490,7 +490,7 @@ async def _raw_rejected(
     return response
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-2.5e999"])
 async def test_non_finite_number_in_metadata_is_rejected(
     client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts, literal: str
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -59,6 +60,14 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(name)
 
 
+def _finite_float(text: str) -> float:
+    # `1e400` parses to infinity: refused like the `Infinity` literal it would become.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(text)
+    return value
+
+
 # Escapes that may decode to text neither database stores: NUL, and UTF-16 surrogates
 # (which are only valid in pairs).
 _SUSPECT_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F])")
@@ -100,7 +109,9 @@ class StrictJsonRequest(Request):
             except UnicodeDecodeError as exc:
                 raise json.JSONDecodeError("the body is not valid UTF-8", "", exc.start) from None
             try:
-                parsed = json.loads(body, parse_constant=_refuse_constant)
+                parsed = json.loads(
+                    body, parse_constant=_refuse_constant, parse_float=_finite_float
+                )
             except ValueError as exc:
                 if isinstance(exc, json.JSONDecodeError):
                     raise
