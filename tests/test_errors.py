@@ -169,6 +169,18 @@ async def test_unhandled_exception_is_500_internal_error_without_leaking_interna
     assert "Traceback" not in response.text
 
 
+async def test_unhandled_exception_response_carries_the_request_id(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    @app.get("/boom-with-id")
+    async def boom() -> None:
+        raise RuntimeError("secret detail")
+
+    response = await client.get("/boom-with-id", headers={"X-Request-Id": "req-500"})
+    envelope(response, 500, "INTERNAL_ERROR")
+    assert response.headers["x-request-id"] == "req-500"
+
+
 async def test_request_id_sent_by_the_client_is_echoed_back(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/status/health", headers={"X-Request-Id": "req-abc-123"})
     assert response.headers["x-request-id"] == "req-abc-123"

@@ -177,8 +177,14 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled_error", method=request.method, path=request.url.path)
-    return error_json(ApiError("An internal error occurred."))
+    # This response is sent from outside the access-log middleware, so it adds the request
+    # id itself: it is what a customer quotes when reporting the error.
+    request_id = getattr(request.state, "request_id", None)
+    log.exception(
+        "unhandled_error", method=request.method, path=request.url.path, request_id=request_id
+    )
+    headers = {"X-Request-Id": request_id} if request_id else None
+    return error_json(ApiError("An internal error occurred."), headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from runflow.catalog.models import Model
 
@@ -35,8 +35,9 @@ async def list_models(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Mode
 async def get_model(
     session: AsyncSession, org_id: uuid.UUID, owner: str, slug: str, *, full: bool = True
 ) -> Model | None:
-    """The model at `owner/slug`; `full=False` loads only its input declarations."""
-    options = _FULL_MODEL if full else (selectinload(Model.inputs),)
+    """The model at `owner/slug`; `full=False` loads only its input declarations (joined into
+    the same query: creating a batch reads them on every request)."""
+    options = _FULL_MODEL if full else (joinedload(Model.inputs),)
     statement = _visible_to(org_id).where(Model.owner == owner, Model.slug == slug)
-    model: Model | None = await session.scalar(statement.options(*options))
-    return model
+    result = await session.scalars(statement.options(*options))
+    return result.unique().one_or_none()
