@@ -7,27 +7,21 @@ Prints wall time, throughput and CPU per item of the Runflow processes (DESIGN Â
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-import asyncpg
 import httpx
 
-from bench.processes import cpu_seconds, free_port, start, stop, wait_ready
+from bench.deployment import deployment
+from bench.processes import cpu_seconds
 
 BATCHES = 100
 ITEMS = 100
 CLIENTS = 8
-KEY = "rf_bench_" + uuid.uuid4().hex
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-async def drive(base_url: str) -> float:
-    headers = {"Authorization": f"Bearer {KEY}"}
+async def drive(base_url: str, api_key: str) -> float:
+    headers = {"Authorization": f"Bearer {api_key}"}
     body = {"input": [{"message": f"item {i}"} for i in range(ITEMS)]}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -56,54 +50,16 @@ async def drive(base_url: str) -> float:
         return elapsed
 
 
-async def drop_postgres_database(url: str) -> None:
-    connection = await asyncpg.connect(POSTGRES)
-    await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    await connection.close()
-
-
-async def fresh_postgres_database() -> str:
-    name = f"runflow_bench_{uuid.uuid4().hex[:8]}"
-    connection = await asyncpg.connect(POSTGRES)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-
-
 def main(mode: str) -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="runflow-bench-"))
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        "RUNFLOW_DATA_DIR": str(data_dir),
-        "RUNFLOW_BOOTSTRAP_API_KEY": KEY,
-        "RUNFLOW_LOG_LEVEL": "WARNING",
-        "RUNFLOW_PORT": str(port),
-    }
-    processes: list[subprocess.Popen[bytes]] = []
-    if mode == "postgres":
-        env["RUNFLOW_DATABASE_URL"] = asyncio.run(fresh_postgres_database())
-        start(["migrate"], env, data_dir / "migrate.log").wait()
-        processes.append(
-            start(["serve"], {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"}, data_dir / "api.log")
-        )
-        processes.append(start(["worker"], env, data_dir / "worker.log"))
-    else:
-        processes.append(start(["serve"], env, data_dir / "serve.log"))
-    try:
-        wait_ready(base_url)
+    with deployment(mode) as running:
         time.sleep(1.0)  # let the worker finish starting too
-        cpu_before = [cpu_seconds(p.pid) for p in processes]
-        elapsed = asyncio.run(drive(base_url))
+        cpu_before = [cpu_seconds(p.pid) for p in running.processes]
+        elapsed = asyncio.run(drive(running.base_url, running.api_key))
         cpu_each = [
-            cpu_seconds(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)
+            cpu_seconds(p.pid) - before
+            for p, before in zip(running.processes, cpu_before, strict=True)
         ]
-        cpu = sum(cpu_each)
-    finally:
-        for process in processes:
-            stop(process)
-        if mode == "postgres":
-            asyncio.run(drop_postgres_database(env["RUNFLOW_DATABASE_URL"]))
+    cpu = sum(cpu_each)
     total = BATCHES * ITEMS
     print(f"{mode}: {total} echo items in {elapsed:.2f} s ({total / elapsed:,.0f} items/s)")
     print(f"  Runflow CPU {cpu:.2f} s = {cpu / total * 1e6:,.0f} Âµs per item")

@@ -7,25 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import httpx
 
-from bench.echo_batches import drop_postgres_database, fresh_postgres_database
-from bench.processes import free_port, start, stop, wait_ready
+from bench.deployment import deployment
 
 CLIENTS = 20
 POSTS_PER_CLIENT = 25
-KEY = "rf_bench_" + uuid.uuid4().hex
 
 
-async def measure(base_url: str) -> list[float]:
-    headers = {"Authorization": f"Bearer {KEY}"}
+async def measure(base_url: str, api_key: str) -> list[float]:
+    headers = {"Authorization": f"Bearer {api_key}"}
     body = {"input": [{"message": f"item {i}"} for i in range(100)]}
     latencies: list[float] = []
     async with httpx.AsyncClient(
@@ -44,29 +38,8 @@ async def measure(base_url: str) -> list[float]:
 
 
 def main(mode: str) -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="runflow-bench-"))
-    port = free_port()
-    env = {
-        "RUNFLOW_DATA_DIR": str(data_dir),
-        "RUNFLOW_BOOTSTRAP_API_KEY": KEY,
-        "RUNFLOW_LOG_LEVEL": "WARNING",
-        "RUNFLOW_PORT": str(port),
-    }
-    processes: list[subprocess.Popen[bytes]] = []
-    if mode == "postgres":
-        env["RUNFLOW_DATABASE_URL"] = asyncio.run(fresh_postgres_database())
-        start(["migrate"], env, data_dir / "migrate.log").wait()
-        processes.append(start(["worker"], env, data_dir / "worker.log"))
-        env["RUNFLOW_WORKER_CONCURRENCY"] = "0"
-    processes.append(start(["serve"], env, data_dir / "serve.log"))
-    try:
-        wait_ready(f"http://127.0.0.1:{port}")
-        latencies = sorted(asyncio.run(measure(f"http://127.0.0.1:{port}")))
-    finally:
-        for process in processes:
-            stop(process)
-        if mode == "postgres":
-            asyncio.run(drop_postgres_database(env["RUNFLOW_DATABASE_URL"]))
+    with deployment(mode) as running:
+        latencies = sorted(asyncio.run(measure(running.base_url, running.api_key)))
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     print(
