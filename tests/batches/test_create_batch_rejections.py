@@ -364,31 +364,16 @@ async def test_metadata_that_is_not_an_object_is_rejected(
 # --- the target model ---------------------------------------------------------------------
 
 
-async def test_unknown_model_is_not_found(
-    client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/models/runflow/no-such-model/batches", "/v1/models/nobody/echo/batches"],
+    ids=["unknown-model", "unknown-owner"],
+)
+async def test_unknown_model_or_owner_is_not_found(
+    client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts, path: str
 ) -> None:
     await _rejected(
-        client,
-        auth,
-        row_counts,
-        {"input": [{}]},
-        status=404,
-        code="NOT_FOUND",
-        path="/v1/models/runflow/no-such-model/batches",
-    )
-
-
-async def test_unknown_owner_is_not_found(
-    client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts
-) -> None:
-    await _rejected(
-        client,
-        auth,
-        row_counts,
-        {"input": [{}]},
-        status=404,
-        code="NOT_FOUND",
-        path="/v1/models/nobody/echo/batches",
+        client, auth, row_counts, {"input": [{}]}, status=404, code="NOT_FOUND", path=path
     )
 
 

@@ -31,6 +31,8 @@ from runflow.query.cursor import CursorCodec
 router = APIRouter(tags=["Batches"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
 
 BatchIdPath = Annotated[uuid.UUID, Path(title="Batch Id")]
+# The contract names the parameter `id` on these paths; `id` is a builtin in Python.
+BatchIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Batch Id")]
 
 
 @router.post(
@@ -70,7 +72,7 @@ async def create_batch(
     response_model=BatchRead,
 )
 async def get_batch(
-    batch_id: Annotated[uuid.UUID, Path(alias="id", title="Batch Id")],
+    batch_id: BatchIdInPath,
     session: ReadSession,
     principal: Reader,
 ) -> BatchRead:
@@ -96,7 +98,7 @@ async def list_batches(
     responses={409: ERROR_RESPONSES[400] | {"description": "The batch already ended"}},
 )
 async def cancel_batch(
-    batch_id: Annotated[uuid.UUID, Path(alias="id", title="Batch Id")],
+    batch_id: BatchIdInPath,
     session: WriteSession,
     principal: Writer,
 ) -> BatchRead:

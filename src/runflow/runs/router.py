@@ -29,6 +29,7 @@ from runflow.runs.schemas import (
 router = APIRouter(tags=["Runs"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
 
 RunIdPath = Annotated[uuid.UUID, Path(title="Run Id")]
+RunIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Run Id")]
 
 
 @router.post(
@@ -74,7 +75,7 @@ async def list_runs(
 
 @router.get("/v1/runs/{id}", summary="Get run", operation_id="getRun")
 async def get_run(
-    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    run_id: RunIdInPath,
     session: ReadSession,
     principal: Reader,
 ) -> RunRead:
@@ -89,7 +90,7 @@ async def get_run(
     responses={409: ERROR_RESPONSES[400] | {"description": "The run already ended"}},
 )
 async def cancel_run(
-    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    run_id: RunIdInPath,
     session: WriteSession,
     principal: Writer,
 ) -> RunRead:
@@ -104,7 +105,7 @@ async def _owned_run(session: ReadSession, principal: Reader, run_id: uuid.UUID)
 
 @router.get("/v1/runs/{id}/logs", summary="Get run logs", operation_id="getRunLogs")
 async def get_run_logs(
-    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    run_id: RunIdInPath,
     session: ReadSession,
     principal: Reader,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 500,
@@ -117,7 +118,7 @@ async def get_run_logs(
 
 @router.get("/v1/runs/{id}/node-runs", summary="Get node runs", operation_id="getRunNodeRuns")
 async def get_run_node_runs(
-    run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
+    run_id: RunIdInPath,
     session: ReadSession,
     principal: Reader,
 ) -> NodeRunList:
