@@ -44,6 +44,9 @@ class CallbackDelivery(IdMixin, TimestampsMixin, Base):
     max_attempts: Mapped[int]
     next_attempt_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # Set while a sender holds the delivery for an attempt. `attempt_count` was incremented by
+    # that claim and fences its result; a lease that runs out means the sender died mid-attempt.
+    lease_expires_at: Mapped[datetime | None]
 
     attempts: Mapped[list[CallbackAttempt]] = relationship(
         order_by="CallbackAttempt.attempt_number", lazy="raise"

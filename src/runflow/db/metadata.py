@@ -11,8 +11,19 @@ from runflow.engine import models as _engine
 from runflow.idempotency import models as _idempotency
 from runflow.keyring import models as _keyring
 from runflow.runs import models as _runs
+from runflow.webhooks import models as _webhooks
 
 __all__ = ["target_metadata"]
 
-_DOMAINS = (_auth, _batches, _callbacks, _catalog, _engine, _idempotency, _keyring, _runs)
+_DOMAINS = (
+    _auth,
+    _batches,
+    _callbacks,
+    _catalog,
+    _engine,
+    _idempotency,
+    _keyring,
+    _runs,
+    _webhooks,
+)
 target_metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Webhooks: each org's Standard Webhooks signing secrets and their rotation."""
