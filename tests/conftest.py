@@ -57,7 +57,10 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
     engine: dict[str, object] = {"worker_concurrency": 0}
     if marker is not None:
         engine = {"worker_concurrency": 16, **marker.kwargs}
-    base = Settings(database_url=database_url, data_dir=tmp_path)
+    # Callback receivers and media servers of the tests listen on loopback.
+    base = Settings(
+        database_url=database_url, data_dir=tmp_path, callback_allow_cidrs=("127.0.0.0/8",)
+    )
     return base.model_copy(update=engine)
 
 
