@@ -13,6 +13,7 @@ from sqlalchemy import text
 from runflow.app import create_app
 from runflow.auth import service as auth_service
 from runflow.auth.models import Role
+from runflow.callbacks.outbox import Outbox
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.logs import configure_logging
@@ -76,6 +77,13 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 def database(app: FastAPI) -> Database:
     db: Database = app.state.database
     return db
+
+
+@pytest.fixture
+def outbox(app: FastAPI) -> Outbox:
+    """The app's callback outbox, for dispatchers a test starts by hand."""
+    box: Outbox = app.state.outbox
+    return box
 
 
 @pytest.fixture

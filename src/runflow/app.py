@@ -12,12 +12,13 @@ from runflow import __version__
 from runflow.auth import service as auth_service
 from runflow.auth.router import router as account_router
 from runflow.batches.router import router as batches_router
+from runflow.callbacks.router import router as callbacks_router
 from runflow.catalog.registry import register_builtin_models
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
-from runflow.engine.assembly import build_dispatcher
+from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
 from runflow.errors import install_error_handlers
 from runflow.keyring.service import CURSOR_SECRET, service_secret
 from runflow.middleware import AccessLog, BodySizeLimit
@@ -25,6 +26,7 @@ from runflow.openapi import install_contract_openapi
 from runflow.query.cursor import CursorCodec
 from runflow.runs.router import router as runs_router
 from runflow.status.router import router as status_router
+from runflow.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger(__name__)
 
@@ -62,9 +64,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             cursor_secret = await service_secret(session, CURSOR_SECRET)
         app.state.database = database
         app.state.cursor_codec = CursorCodec(cursor_secret)
-        app.state.dispatcher = None
+        app.state.outbox = outbox = build_outbox(settings)
+        app.state.egress_guard = egress_guard(settings)
+        app.state.dispatcher = app.state.sender = None
         if settings.worker_concurrency > 0:
-            app.state.dispatcher = build_dispatcher(database, settings)
+            app.state.sender = build_sender(database, settings, outbox)
+            await app.state.sender.start()
+            app.state.dispatcher = build_dispatcher(database, settings, outbox)
             await app.state.dispatcher.start()
         log.info("started", database=database.engine.url.render_as_string(hide_password=True))
         try:
@@ -72,6 +78,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         finally:
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
+            if app.state.sender is not None:
+                await app.state.sender.stop()
             await database.dispose()
 
     app = FastAPI(
@@ -83,6 +91,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             {"name": "Models", "description": "Browse the model catalog and dispatch runs."},
             {"name": "Runs", "description": "Inspect and cancel runs; read logs and node runs."},
             {"name": "Batches", "description": "Run a model on multiple inputs in one request."},
+            {
+                "name": "Webhooks",
+                "description": "Inspect callback deliveries, redeliver, manage signing secrets.",
+            },
             {"name": "Account", "description": "Read your account identity and credit balance."},
             {"name": "Status", "description": "Health and readiness probes for the API."},
         ],
@@ -90,7 +102,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     app.state.settings = settings
     install_error_handlers(app)
     install_contract_openapi(app)
-    for router in (catalog_router, batches_router, runs_router, account_router, status_router):
+    for router in (
+        catalog_router,
+        batches_router,
+        callbacks_router,
+        runs_router,
+        webhooks_router,
+        account_router,
+        status_router,
+    ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)

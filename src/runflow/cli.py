@@ -14,7 +14,7 @@ from runflow.auth import service as auth_service
 from runflow.auth.models import Role
 from runflow.config import Settings
 from runflow.db.engine import Database
-from runflow.engine.assembly import build_dispatcher
+from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
 from runflow.logs import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="Runflow: run AI image and video models in batches.")
@@ -58,7 +58,7 @@ def worker(
         typer.Option(help="Runs in flight at once (default: RUNFLOW_WORKER_CONCURRENCY)."),
     ] = None,
 ) -> None:
-    """Run the engine without the HTTP API: claim queued runs, execute them, write results.
+    """Run the engine without the HTTP API: execute queued runs and send callbacks.
 
     Start as many as you need, on as many machines, against one PostgreSQL database.
     """
@@ -71,16 +71,20 @@ def worker(
 
     async def run() -> None:
         database = await _with_prepared_database(settings, migrate=settings.is_sqlite)
-        dispatcher = build_dispatcher(database, settings)
+        outbox = build_outbox(settings)
+        sender = build_sender(database, settings, outbox)
+        dispatcher = build_dispatcher(database, settings, outbox)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        await sender.start()
         await dispatcher.start()
         try:
             await stop.wait()
         finally:
             await dispatcher.stop()
+            await sender.stop()
             await database.dispose()
 
     asyncio.run(run())

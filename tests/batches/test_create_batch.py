@@ -71,7 +71,8 @@ FULL_VALIDATOR_FIELDS = {
 
 HANDLE_FIELDS = {"id", "sequence_index", "run_id", "status_code", "client_ref"}
 
-CALLBACK_URL = "https://example.com/hooks/runflow"
+# Loopback, which the test settings open to callbacks; nothing listens on port 9.
+CALLBACK_URL = "http://127.0.0.1:9/hooks/runflow"
 
 
 def _nullable(check: Any, value: Any) -> bool:

@@ -37,7 +37,7 @@ bodies = st.one_of(
         {"input": st.lists(items, max_size=6)},
         optional={
             "metadata": json_values,
-            "callback_url": st.one_of(st.text(max_size=30), st.just("https://example.com/cb")),
+            "callback_url": st.one_of(st.text(max_size=30), st.just("http://127.0.0.1:9/cb")),
         },
     ),
 )

@@ -301,7 +301,7 @@ async def test_non_string_client_ref_is_rejected(
 
 
 def _url_of_length(length: int) -> str:
-    base = "https://example.com/hook/"
+    base = "http://127.0.0.1:9/hook/"
     return base + "a" * (length - len(base))
 
 

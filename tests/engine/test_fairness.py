@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import func, select, update
 
 from runflow.auth.models import Org
+from runflow.callbacks.outbox import Outbox
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher
@@ -18,7 +19,11 @@ from tests.engine.polling import create_batch, eventually, terminal_batch
 
 
 async def test_single_item_of_another_org_is_not_starved(
-    client: httpx.AsyncClient, make_key: MakeKey, settings: Settings, database: Database
+    client: httpx.AsyncClient,
+    make_key: MakeKey,
+    settings: Settings,
+    database: Database,
+    outbox: Outbox,
 ) -> None:
     busy = {"Authorization": f"Bearer {await make_key(org='busy', email='a@busy.test')}"}
     quiet = {"Authorization": f"Bearer {await make_key(org='quiet', email='b@quiet.test')}"}
@@ -28,7 +33,7 @@ async def test_single_item_of_another_org_is_not_starved(
 
     concurrency = 50
     dispatcher = build_dispatcher(
-        database, settings.model_copy(update={"worker_concurrency": concurrency})
+        database, settings.model_copy(update={"worker_concurrency": concurrency}), outbox
     )
     await dispatcher.start()
     try:
@@ -52,13 +57,19 @@ async def test_single_item_of_another_org_is_not_starved(
 
 
 async def test_org_concurrency_cap_is_never_exceeded(
-    client: httpx.AsyncClient, auth: dict[str, str], settings: Settings, database: Database
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    settings: Settings,
+    database: Database,
+    outbox: Outbox,
 ) -> None:
     async with database.transaction() as session:
         await session.execute(update(Org).where(Org.slug == "acme").values(max_concurrent_runs=3))
     created = await create_batch(client, auth, [{"delay_ms": 100}] * 12)
 
-    dispatcher = build_dispatcher(database, settings.model_copy(update={"worker_concurrency": 20}))
+    dispatcher = build_dispatcher(
+        database, settings.model_copy(update={"worker_concurrency": 20}), outbox
+    )
     await dispatcher.start()
     peak = 0
     try:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 from sqlalchemy import update
 
+from runflow.callbacks.outbox import Outbox
 from runflow.catalog.models import Model
 from runflow.config import Settings
 from runflow.db.engine import Database
@@ -44,11 +45,13 @@ class FlakyRemote(Provider):
 
 
 async def test_transient_failures_are_retried_until_success(
-    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, outbox: Outbox
 ) -> None:
     created = await create_batch(client, auth, [{"message": f"m{i}"} for i in range(5)])
     remote = FlakyRemote(failures=2)
-    dispatcher = Dispatcher(database, remote, DispatcherConfig(concurrency=8, retry_base_s=0.05))
+    dispatcher = Dispatcher(
+        database, remote, DispatcherConfig(concurrency=8, retry_base_s=0.05), outbox
+    )
     await dispatcher.start()
     try:
         batch = await terminal_batch(client, auth, created["id"])
@@ -63,11 +66,13 @@ async def test_transient_failures_are_retried_until_success(
 
 
 async def test_retries_stop_at_the_models_limit(
-    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, outbox: Outbox
 ) -> None:
     created = await create_batch(client, auth, [{"message": "never"}])
     remote = FlakyRemote(failures=100)
-    dispatcher = Dispatcher(database, remote, DispatcherConfig(concurrency=2, retry_base_s=0.05))
+    dispatcher = Dispatcher(
+        database, remote, DispatcherConfig(concurrency=2, retry_base_s=0.05), outbox
+    )
     await dispatcher.start()
     try:
         batch = await terminal_batch(client, auth, created["id"])
@@ -82,12 +87,18 @@ async def test_retries_stop_at_the_models_limit(
 
 
 async def test_a_run_over_the_model_time_limit_fails_with_timeout(
-    client: httpx.AsyncClient, auth: dict[str, str], database: Database, settings: Settings
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    database: Database,
+    settings: Settings,
+    outbox: Outbox,
 ) -> None:
     async with database.transaction() as session:
         await session.execute(update(Model).where(Model.slug == "echo").values(timeout_s=0.3))
     created = await create_batch(client, auth, [{"delay_ms": 20_000}, {"message": "quick"}])
-    dispatcher = build_dispatcher(database, settings.model_copy(update={"worker_concurrency": 4}))
+    dispatcher = build_dispatcher(
+        database, settings.model_copy(update={"worker_concurrency": 4}), outbox
+    )
     await dispatcher.start()
     try:
         batch = await terminal_batch(client, auth, created["id"])

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches import repository
 from runflow.batches.models import Batch, BatchStatus
+from runflow.callbacks.outbox import Outbox
+from runflow.callbacks.payload import batch_payload
 from runflow.kit.clock import utcnow
 
 log = structlog.get_logger(__name__)
@@ -38,8 +40,9 @@ def error_of(code: str | None, message: str | None, stage: str | None) -> dict[s
     return {"code": code, "message": message, "stage": stage}
 
 
-async def finish_if_complete(session: AsyncSession, batch: Batch) -> bool:
-    """Make `batch` terminal when every item is; returns whether it happened now."""
+async def finish_if_complete(session: AsyncSession, batch: Batch, outbox: Outbox) -> bool:
+    """Make `batch` terminal when every item is, and queue its callback; returns whether it
+    happened now."""
     if BatchStatus(batch.status_code).is_terminal or batch.items_terminal < batch.items_total:
         return False
     outcomes = await repository.item_outcomes(session, batch.id)
@@ -61,7 +64,23 @@ async def finish_if_complete(session: AsyncSession, batch: Batch) -> bool:
             for row in outcomes
         ]
     }
-    # The callback outbox row (DESIGN §6) is written here, in this same transaction.
+    if batch.callback_url is not None:
+        await outbox.add(
+            session,
+            org_id=batch.org_id,
+            batch_id=batch.id,
+            callback_url=batch.callback_url,
+            payload_bytes=batch_payload(
+                batch_id=batch.id,
+                status=batch.status_code,
+                output=batch.output,
+                duration_ms=batch.duration_ms,
+                created_at=batch.created_at,
+                completed_at=now,
+                metadata=batch.metadata_,
+            ),
+            now=now,
+        )
     log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
     return True
 
@@ -71,6 +90,7 @@ async def record_cancelled_items(
     batch_id: uuid.UUID,
     cancelled: int,
     now: datetime,
+    outbox: Outbox,
     *,
     whole_batch: bool,
 ) -> Batch:
@@ -90,5 +110,5 @@ async def record_cancelled_items(
     )
     statement = select(Batch).where(Batch.id == batch_id).execution_options(populate_existing=True)
     batch = (await session.scalars(statement.with_for_update())).one()
-    await finish_if_complete(session, batch)
+    await finish_if_complete(session, batch, outbox)
     return batch

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
 from fastapi.responses import Response
 
 from runflow.auth.dependencies import Reader, Writer
@@ -18,12 +18,10 @@ from runflow.batches.schemas import (
     BatchList,
     BatchRead,
 )
-from runflow.callbacks import repository as callbacks
-from runflow.callbacks.history import delivery_read
-from runflow.callbacks.schemas import CallbackDeliveryRead
+from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
-from runflow.errors import ERROR_RESPONSES, BadRequest, NotFound
+from runflow.errors import ERROR_RESPONSES, BadRequest
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.query.cursor import CursorCodec
@@ -52,6 +50,7 @@ async def create_batch(
     session: WriteSession,
     principal: Writer,
     idempotency_key: IdempotencyKey,
+    egress: Egress,
 ) -> Response:
     """Run a model on 1–100 inputs; every input becomes a queued run."""
     return await create_once(
@@ -60,7 +59,7 @@ async def create_batch(
         org_id=principal.org_id,
         key=idempotency_key,
         body=body,
-        create=lambda: service.create_batch(session, principal, owner, slug, body),
+        create=lambda: service.create_batch(session, principal, owner, slug, body, egress),
         after_commit=lambda: wake_dispatcher(request.app),
     )
 
@@ -101,9 +100,13 @@ async def cancel_batch(
     batch_id: BatchIdInPath,
     session: WriteSession,
     principal: Writer,
+    outbox: CallbackOutbox,
+    background: BackgroundTasks,
 ) -> BatchRead:
     """Cancel queued items now and signal running ones; a second cancel changes nothing."""
-    return await service.cancel_batch(session, principal, batch_id)
+    cancelled = await service.cancel_batch(session, principal, batch_id, outbox)
+    background.add_task(outbox.notify_sender)
+    return cancelled
 
 
 _NOT_YET = "is not supported yet"
@@ -153,18 +156,3 @@ async def list_batch_items(
         from_prev=from_prev,
         codec=codec,
     )
-
-
-@router.get(
-    "/v1/batches/{batch_id}/callback",
-    summary="Get batch callback delivery history",
-    operation_id="getBatchCallback",
-)
-async def get_batch_callback(
-    batch_id: BatchIdPath, session: ReadSession, principal: Reader
-) -> list[CallbackDeliveryRead]:
-    """Every delivery of this batch's callback, with each attempt."""
-    if await repository.get_batch(session, principal.org_id, batch_id) is None:
-        raise NotFound(f"Batch {batch_id} does not exist.")
-    deliveries = await callbacks.deliveries_for_batch(session, batch_id)
-    return [delivery_read(delivery) for delivery in deliveries]

@@ -21,11 +21,14 @@ from runflow.batches.schemas import (
     BatchRead,
     BatchSummary,
 )
+from runflow.callbacks.destination import vet_callback_url
+from runflow.callbacks.outbox import Outbox
 from runflow.catalog import repository as catalog
 from runflow.catalog.models import Model
 from runflow.catalog.validation import Declaration, check_input
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
+from runflow.kit.egress import EgressGuard
 from runflow.kit.ids import new_id
 from runflow.runs import repository as runs
 from runflow.runs.models import Run, RunStatus
@@ -75,12 +78,18 @@ def validate_items(
 
 
 async def create_batch(
-    session: AsyncSession, principal: Principal, owner: str, slug: str, request: BatchCreate
+    session: AsyncSession,
+    principal: Principal,
+    owner: str,
+    slug: str,
+    request: BatchCreate,
+    egress: EgressGuard,
 ) -> BatchCreated:
     model = await catalog.get_model(session, principal.org_id, owner, slug, full=False)
     if model is None:
         raise NotFound(f"Model {owner}/{slug} does not exist.")
     resolved = validate_items(model, request.input)
+    await vet_callback_url(egress, request.callback_url)
 
     now = utcnow()
     batch = Batch(
@@ -218,7 +227,7 @@ async def read_batch(session: AsyncSession, principal: Principal, batch_id: uuid
 
 
 async def cancel_batch(
-    session: AsyncSession, principal: Principal, batch_id: uuid.UUID
+    session: AsyncSession, principal: Principal, batch_id: uuid.UUID, outbox: Outbox
 ) -> BatchRead:
     """Queued items end `cancelled` now; running ones are signalled. Idempotent until terminal.
 
@@ -233,6 +242,6 @@ async def cancel_batch(
     now = utcnow()
     cancelled = await runs.cancel_queued(session, Run.batch_id == batch.id, now)
     await runs.request_cancel_of_running(session, Run.batch_id == batch.id, now)
-    await record_cancelled_items(session, batch.id, cancelled, now, whole_batch=True)
+    await record_cancelled_items(session, batch.id, cancelled, now, outbox, whole_batch=True)
     await session.flush()
     return await read_batch(session, principal, batch.id)

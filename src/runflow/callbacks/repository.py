@@ -5,20 +5,49 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from runflow.callbacks.models import CallbackDelivery
 
 
-async def deliveries_for_batch(
-    session: AsyncSession, batch_id: uuid.UUID
+async def _deliveries(
+    session: AsyncSession, criterion: ColumnElement[bool]
 ) -> Sequence[CallbackDelivery]:
     statement = (
         select(CallbackDelivery)
-        .where(CallbackDelivery.batch_id == batch_id)
+        .where(criterion)
         .options(selectinload(CallbackDelivery.attempts))
         .order_by(CallbackDelivery.created_at, CallbackDelivery.id)
     )
     return (await session.scalars(statement)).all()
+
+
+async def deliveries_for_batch(
+    session: AsyncSession, batch_id: uuid.UUID
+) -> Sequence[CallbackDelivery]:
+    return await _deliveries(session, CallbackDelivery.batch_id == batch_id)
+
+
+async def deliveries_for_run(
+    session: AsyncSession, run_id: uuid.UUID
+) -> Sequence[CallbackDelivery]:
+    return await _deliveries(session, CallbackDelivery.run_id == run_id)
+
+
+async def automatic_delivery(session: AsyncSession, batch_id: uuid.UUID) -> CallbackDelivery | None:
+    return await session.scalar(
+        select(CallbackDelivery).where(
+            CallbackDelivery.batch_id == batch_id, CallbackDelivery.is_automatic.is_(True)
+        )
+    )
+
+
+async def delivery(session: AsyncSession, delivery_id: uuid.UUID) -> CallbackDelivery:
+    statement = (
+        select(CallbackDelivery)
+        .where(CallbackDelivery.id == delivery_id)
+        .options(selectinload(CallbackDelivery.attempts))
+    )
+    return (await session.scalars(statement)).one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -40,12 +40,31 @@ class CallbackAttemptRead(Schema):
     created_at: datetime | None = None
 
 
-class CallbackDeliveryRead(Schema):
+class RunCallbackPayload(BaseModel):
+    """JSON payload delivered to the `callback_url` of a run created on its own when it ends;
+    frozen like the batch payload."""
+
+    event: str
+    run_id: uuid.UUID
+    status: str
+    output: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    cost: str
+    duration_ms: int | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+
+PayloadT = TypeVar("PayloadT", BatchCallbackPayload, RunCallbackPayload)
+
+
+class _DeliveryRead(Schema, Generic[PayloadT]):
     id: uuid.UUID | None = None
     batch_id: uuid.UUID | None = None
     callback_url: str | None = None
     payload_bytes: str | None = None
-    payload: BatchCallbackPayload | None = None
+    payload: PayloadT | None = None
     signing_secret_id: uuid.UUID | None = None
     is_automatic: bool | None = None
     status_code: str | None = None
@@ -58,3 +77,13 @@ class CallbackDeliveryRead(Schema):
     updated_at: datetime | None = None
     completed_at: datetime | None = None
     attempts: list[CallbackAttemptRead] | None = None
+
+
+class CallbackDeliveryRead(_DeliveryRead[BatchCallbackPayload]):
+    """One delivery of a batch's callback (automatic, or a manual redelivery) and its attempts."""
+
+
+class RunCallbackDeliveryRead(_DeliveryRead[RunCallbackPayload]):
+    """One delivery of a lone run's callback and its attempts."""
+
+    run_id: uuid.UUID | None = None

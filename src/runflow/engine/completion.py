@@ -25,7 +25,9 @@ from sqlalchemy.orm import load_only
 
 from runflow.batches.lifecycle import finish_if_complete
 from runflow.batches.models import Batch, BatchStatus
+from runflow.callbacks.outbox import Outbox
 from runflow.engine.models import NodeRun, RunLog
+from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
 
 
@@ -89,16 +91,30 @@ _BATCH_COUNTERS = (
 )
 
 
-async def _current_attempts(
+@dataclass(frozen=True)
+class _RunState:
+    attempt: int
+    status: str
+    batch_id: uuid.UUID | None
+    started_at: datetime | None
+    has_callback: bool
+
+
+async def _current_states(
     session: AsyncSession, run_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, tuple[int, str, uuid.UUID | None, datetime | None]]:
-    statement = select(Run.id, Run.attempt, Run.status_code, Run.batch_id, Run.started_at).where(
-        Run.id.in_(run_ids)
-    )
+) -> dict[uuid.UUID, _RunState]:
+    statement = select(
+        Run.id,
+        Run.attempt,
+        Run.status_code,
+        Run.batch_id,
+        Run.started_at,
+        Run.callback_url.is_not(None),
+    ).where(Run.id.in_(run_ids))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     rows = await session.execute(statement)
-    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+    return {row[0]: _RunState(row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
 
 
 def _run_values(completion: Completion, started_at: datetime | None) -> dict[str, Any]:
@@ -130,18 +146,21 @@ def _run_values(completion: Completion, started_at: datetime | None) -> dict[str
     }
 
 
-async def apply_completions(session: AsyncSession, completions: Sequence[Completion]) -> int:
+async def apply_completions(
+    session: AsyncSession, completions: Sequence[Completion], outbox: Outbox
+) -> int:
     """Apply what the fence allows; returns how many completions took effect."""
     if not completions:
         return 0
-    current = await _current_attempts(session, [c.run_id for c in completions])
+    current = await _current_states(session, [c.run_id for c in completions])
     applied: list[Completion] = []
     for completion in completions:
         state = current.get(completion.run_id)
-        if state is None:
-            continue
-        attempt, status, _, _ = state
-        if attempt == completion.attempt and status == RunStatus.RUNNING:
+        if (
+            state is not None
+            and state.attempt == completion.attempt
+            and state.status == RunStatus.RUNNING
+        ):
             applied.append(completion)
     if not applied:
         return 0
@@ -151,12 +170,16 @@ async def apply_completions(session: AsyncSession, completions: Sequence[Complet
     deltas: defaultdict[uuid.UUID, _BatchDelta] = defaultdict(_BatchDelta)
     logs: list[dict[str, Any]] = []
     node_runs: list[dict[str, Any]] = []
+    lone_runs_with_callback: list[uuid.UUID] = []
     for completion in applied:
-        _, _, batch_id, started_at = current[completion.run_id]
-        values = _run_values(completion, started_at)
+        state = current[completion.run_id]
+        batch_id = state.batch_id
+        values = _run_values(completion, state.started_at)
         (retry_rows if completion.retry_at is not None else terminal_rows).append(values)
         logs.extend({"run_id": completion.run_id, **log} for log in completion.logs)
         node_runs.extend({"run_id": completion.run_id, **node} for node in completion.node_runs)
+        if completion.retry_at is None and batch_id is None and state.has_callback:
+            lone_runs_with_callback.append(completion.run_id)
         if completion.retry_at is None and batch_id is not None:
             delta = deltas[batch_id]
             if completion.status == RunStatus.SUCCEEDED:
@@ -189,11 +212,15 @@ async def apply_completions(session: AsyncSession, completions: Sequence[Complet
                 for batch_id, delta in deltas.items()
             ],
         )
-        await _finish_batches(session, list(deltas))
+        await _finish_batches(session, list(deltas), outbox)
+    if lone_runs_with_callback:
+        await enqueue_run_callbacks(session, lone_runs_with_callback, outbox)
     return len(applied)
 
 
-async def _finish_batches(session: AsyncSession, batch_ids: list[uuid.UUID]) -> None:
+async def _finish_batches(
+    session: AsyncSession, batch_ids: list[uuid.UUID], outbox: Outbox
+) -> None:
     statement = select(Batch).where(
         Batch.id.in_(batch_ids),
         Batch.status_code.in_((BatchStatus.QUEUED, BatchStatus.RUNNING)),
@@ -205,6 +232,7 @@ async def _finish_batches(session: AsyncSession, batch_ids: list[uuid.UUID]) -> 
     statement = statement.options(
         load_only(
             Batch.id,
+            Batch.org_id,
             Batch.status_code,
             Batch.items_total,
             Batch.items_succeeded,
@@ -213,7 +241,9 @@ async def _finish_batches(session: AsyncSession, batch_ids: list[uuid.UUID]) -> 
             Batch.cancel_requested_at,
             Batch.created_at,
             Batch.started_at,
+            Batch.callback_url,
+            Batch.metadata_,
         )
     ).execution_options(populate_existing=True)
     for batch in (await session.scalars(statement)).all():
-        await finish_if_complete(session, batch)
+        await finish_if_complete(session, batch, outbox)

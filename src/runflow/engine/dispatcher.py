@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from sqlalchemy import bindparam, update
 
+from runflow.callbacks.outbox import Outbox
 from runflow.db.engine import Database
 from runflow.engine.completion import Completion, apply_completions
 from runflow.engine.pricing import MissingUsage, price_run
@@ -76,12 +77,14 @@ class Dispatcher:
         database: Database,
         provider: Provider,
         config: DispatcherConfig,
+        outbox: Outbox,
         *,
         worker_id: str | None = None,
     ) -> None:
         self.database = database
         self.provider = provider
         self.config = config
+        self.outbox = outbox
         self.worker_id = worker_id or new_worker_id()
         self._runtimes: dict[uuid.UUID, ModelRuntime] = {}
         self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
@@ -296,10 +299,11 @@ class Dispatcher:
             return True
         try:
             async with self.database.transaction() as session:
-                await apply_completions(session, chunk)
+                await apply_completions(session, chunk, self.outbox)
         except Exception:
             log.exception("completion_flush_failed", runs=len(chunk))
             return False
+        self.outbox.notify_sender()
         return True
 
     async def _heartbeat_loop(self) -> None:
@@ -368,8 +372,9 @@ class Dispatcher:
                 for lease in expired
             ]
             if completions:
-                await apply_completions(session, completions)
+                await apply_completions(session, completions, self.outbox)
                 log.warning("leases_reaped", runs=len(completions), worker_id=self.worker_id)
+        self.outbox.notify_sender()
 
 
 _runs_table = Run.__table__

@@ -20,7 +20,7 @@ async def create_once(
     *,
     org_id: uuid.UUID,
     key: str | None,
-    body: BaseModel,
+    body: BaseModel | None,
     create: Callable[[], Awaitable[BaseModel]],
     after_commit: Callable[[], None] | None = None,
 ) -> JSONResponse:
@@ -38,7 +38,9 @@ async def create_once(
         org_id=org_id,
         key=key,
         request_fingerprint=fingerprint(
-            request.method, request.url.path, body.model_dump(mode="json")
+            request.method,
+            request.url.path,
+            body.model_dump(mode="json") if body is not None else None,
         ),
         create=created,
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
 from fastapi.responses import FileResponse, Response
 
 from runflow.auth.dependencies import Reader, Writer
+from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.assembly import output_store
 from runflow.engine.wake import wake_dispatcher
@@ -49,6 +50,7 @@ async def create_run(
     session: WriteSession,
     principal: Writer,
     idempotency_key: IdempotencyKey,
+    egress: Egress,
 ) -> Response:
     """Queue one run of a model; poll it at `GET /v1/runs/{id}`."""
     return await create_once(
@@ -57,7 +59,7 @@ async def create_run(
         org_id=principal.org_id,
         key=idempotency_key,
         body=body,
-        create=lambda: service.create_run(session, principal, owner, slug, body),
+        create=lambda: service.create_run(session, principal, owner, slug, body, egress),
         after_commit=lambda: wake_dispatcher(request.app),
     )
 
@@ -93,9 +95,13 @@ async def cancel_run(
     run_id: RunIdInPath,
     session: WriteSession,
     principal: Writer,
+    outbox: CallbackOutbox,
+    background: BackgroundTasks,
 ) -> RunRead:
     """Cancel a queued run now, or signal a running one."""
-    return await service.cancel_run(session, principal, run_id)
+    cancelled = await service.cancel_run(session, principal, run_id, outbox)
+    background.add_task(outbox.notify_sender)
+    return cancelled
 
 
 async def _owned_run(session: ReadSession, principal: Reader, run_id: uuid.UUID) -> None:

@@ -8,12 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
 from runflow.batches.lifecycle import record_cancelled_items
+from runflow.callbacks.destination import vet_callback_url
+from runflow.callbacks.outbox import Outbox
 from runflow.catalog import repository as catalog
 from runflow.catalog.validation import check_input
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
+from runflow.kit.egress import EgressGuard
 from runflow.kit.ids import new_id
 from runflow.runs import repository
+from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
 from runflow.runs.schemas import RunCreate, RunRead
 
@@ -34,7 +38,12 @@ def run_read(run: Run, *, has_logs: bool = False, has_node_runs: bool = False) -
 
 
 async def create_run(
-    session: AsyncSession, principal: Principal, owner: str, slug: str, request: RunCreate
+    session: AsyncSession,
+    principal: Principal,
+    owner: str,
+    slug: str,
+    request: RunCreate,
+    egress: EgressGuard,
 ) -> RunRead:
     model = await catalog.get_model(session, principal.org_id, owner, slug, full=False)
     if model is None:
@@ -42,6 +51,7 @@ async def create_run(
     check = check_input(model.inputs, request.input, ("body", "input"))
     if check.errors:
         raise ValidationFailed("The input is invalid; nothing was created.", errors=check.errors)
+    await vet_callback_url(egress, request.callback_url)
     now = utcnow()
     run = Run(
         id=new_id(),
@@ -73,7 +83,9 @@ async def read_run(session: AsyncSession, principal: Principal, run_id: uuid.UUI
     return run_read(run, has_logs=has_logs, has_node_runs=has_node_runs)
 
 
-async def cancel_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> RunRead:
+async def cancel_run(
+    session: AsyncSession, principal: Principal, run_id: uuid.UUID, outbox: Outbox
+) -> RunRead:
     """A queued run ends `cancelled` now; a running one is signalled. 409 once terminal."""
     found = await repository.get_run(session, principal.org_id, run_id)
     if found is None:
@@ -85,5 +97,7 @@ async def cancel_run(session: AsyncSession, principal: Principal, run_id: uuid.U
     if await repository.cancel_queued(session, Run.id == run.id, now) == 0:
         await repository.request_cancel_of_running(session, Run.id == run.id, now)
     elif run.batch_id is not None:
-        await record_cancelled_items(session, run.batch_id, 1, now, whole_batch=False)
+        await record_cancelled_items(session, run.batch_id, 1, now, outbox, whole_batch=False)
+    else:
+        await enqueue_run_callbacks(session, [run.id], outbox)
     return await read_run(session, principal, run_id)

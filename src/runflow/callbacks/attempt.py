@@ -1,0 +1,193 @@
+"""One attempt to deliver a callback: vet the address, sign, POST the stored bytes, judge.
+
+A plain coroutine with no database access, so the sender stays a thin loop around it and every
+outcome — 2xx, 3xx, 410, 429 with `Retry-After`, timeouts, refused addresses — can be tested
+against a real receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+from standardwebhooks import Webhook
+
+from runflow.kit.clock import utcnow
+from runflow.kit.egress import EgressGuard, EgressRefused
+
+RESPONSE_BODY_LIMIT = 1024
+USER_AGENT = "Runflow-Webhooks/1"
+
+# Refusals that another try cannot fix: the URL itself is wrong or points somewhere forbidden.
+_FINAL_REFUSALS = frozenset({"ADDRESS_BLOCKED", "INVALID_URL"})
+
+
+class Verdict(enum.StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    GIVE_UP = "give_up"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What an attempt sends: the frozen bytes, signed by every live secret (current first)."""
+
+    delivery_id: uuid.UUID
+    attempt_number: int
+    callback_url: str
+    body: bytes
+    secrets: tuple[tuple[uuid.UUID, str], ...]
+
+    @property
+    def webhook_id(self) -> str:
+        """Stable across attempts, so receivers can drop duplicates."""
+        return str(self.delivery_id)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    delivery_id: uuid.UUID
+    attempt_number: int
+    created_at: datetime
+    verdict: Verdict
+    reason_code: str | None = None
+    status_code: int | None = None
+    response_body: str | None = None
+    response_time_ms: int | None = None
+    error_message: str | None = None
+    retry_after: timedelta | None = None
+    signing_secret_id: uuid.UUID | None = None
+
+
+def signature_header(
+    secrets: tuple[tuple[uuid.UUID, str], ...], msg_id: str, timestamp: datetime, body: str
+) -> str:
+    """`v1,<sig>` per secret, space-separated, as Standard Webhooks verifiers expect."""
+    return " ".join(Webhook(secret).sign(msg_id, timestamp, body) for _, secret in secrets)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """Seconds or an HTTP date; None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(timedelta(0), when - now)
+
+
+def _judge(response: httpx.Response) -> tuple[Verdict, str | None, str | None]:
+    """Verdict, reason code and an error message for a response that arrived."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return Verdict.DELIVERED, None, None
+    if code == 410:
+        return Verdict.GIVE_UP, "RECEIVER_GONE", "the receiver answered 410 Gone"
+    if 300 <= code < 400:
+        location = response.headers.get("location", "")
+        return (
+            Verdict.RETRY,
+            "REDIRECT_NOT_FOLLOWED",
+            f"the receiver redirected ({code}) to {location!r}; callbacks never follow redirects",
+        )
+    return Verdict.RETRY, "HTTP_ERROR", f"the receiver answered {code}"
+
+
+async def _read_some(response: httpx.Response) -> str:
+    kept = bytearray()
+    async for chunk in response.aiter_raw():
+        kept.extend(chunk[: RESPONSE_BODY_LIMIT - len(kept)])
+        if len(kept) >= RESPONSE_BODY_LIMIT:
+            break
+    return kept.decode(errors="replace")
+
+
+async def attempt_delivery(
+    client: httpx.AsyncClient, guard: EgressGuard, outgoing: Outgoing, *, timeout_s: float
+) -> AttemptResult:
+    started = utcnow()
+    unsent = AttemptResult(
+        outgoing.delivery_id,
+        outgoing.attempt_number,
+        started,
+        Verdict.RETRY,
+        signing_secret_id=outgoing.secrets[0][0] if outgoing.secrets else None,
+    )
+    clock = time.perf_counter()
+    try:
+        # One deadline for the whole attempt, DNS included: the sender's lease assumes it.
+        async with asyncio.timeout(timeout_s):
+            target = await guard.check(outgoing.callback_url)
+            url, headers, extensions = target.pinned()
+            headers.update(_headers(outgoing, started))
+            request = client.build_request(
+                "POST", url, content=outgoing.body, headers=headers, extensions=extensions
+            )
+            response = await client.send(request, stream=True)
+            try:
+                response_body = await _read_some(response)
+            finally:
+                await response.aclose()
+    except EgressRefused as refused:
+        return replace(
+            unsent,
+            verdict=Verdict.GIVE_UP if refused.reason in _FINAL_REFUSALS else Verdict.RETRY,
+            reason_code=refused.reason,
+            error_message=f"callback_url {refused}",
+        )
+    except (TimeoutError, httpx.TimeoutException):
+        return replace(
+            unsent,
+            reason_code="TIMEOUT",
+            response_time_ms=_elapsed_ms(clock),
+            error_message=f"no complete response within {timeout_s:g} s",
+        )
+    except httpx.HTTPError as exc:
+        return replace(
+            unsent,
+            reason_code="CONNECTION_ERROR",
+            response_time_ms=_elapsed_ms(clock),
+            error_message=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+        )
+    verdict, reason, error = _judge(response)
+    retry_after = None
+    if response.status_code in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
+    return replace(
+        unsent,
+        verdict=verdict,
+        reason_code=reason,
+        status_code=response.status_code,
+        response_body=response_body,
+        response_time_ms=_elapsed_ms(clock),
+        error_message=error,
+        retry_after=retry_after,
+    )
+
+
+def _headers(outgoing: Outgoing, timestamp: datetime) -> dict[str, str]:
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": outgoing.webhook_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": signature_header(
+            outgoing.secrets, outgoing.webhook_id, timestamp, outgoing.body.decode()
+        ),
+    }
+
+
+def _elapsed_ms(since: float) -> int:
+    return int((time.perf_counter() - since) * 1000)

@@ -1,0 +1,241 @@
+"""The delivery table as a queue: chunked claims with leases, fenced recording of attempts.
+
+A claim takes due `pending` deliveries (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so senders in
+many processes never take the same one), increments `attempt_count` — the attempt's number and
+its fencing token — and hides the delivery until its lease ends. Recording an attempt applies
+only while that number is still the delivery's: a sender whose lease ran out lost the delivery
+to another. A lease found expired at claim time means a sender died mid-attempt; that attempt is
+put on record as lost before the next one starts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, exists, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.callbacks.attempt import AttemptResult, Outgoing, Verdict
+from runflow.callbacks.models import CallbackAttempt, CallbackDelivery
+from runflow.callbacks.outbox import PENDING
+from runflow.callbacks.policy import MAX_RETRY_AFTER, RetryPolicy
+from runflow.kit.ids import new_id
+from runflow.webhooks.service import signing_secrets
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+LOST_ATTEMPT = "The sender stopped during this attempt; whether the receiver got it is unknown."
+
+_deliveries = cast(Table, CallbackDelivery.__table__)
+_attempts = cast(Table, CallbackAttempt.__table__)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def any_due(session: AsyncSession, now: datetime) -> bool:
+    """A cheap read before a claim: on SQLite a claim takes the one write lock."""
+    due = exists().where(
+        CallbackDelivery.status_code == PENDING, CallbackDelivery.next_attempt_at <= now
+    )
+    return bool(await session.scalar(select(due)))
+
+
+@dataclass(frozen=True)
+class _Due:
+    id: uuid.UUID
+    org_id: uuid.UUID
+    callback_url: str
+    payload_bytes: bytes
+    attempt_count: int
+    max_attempts: int
+    lease_expires_at: datetime | None
+
+
+async def claim_due_deliveries(
+    session: AsyncSession, *, limit: int, now: datetime, lease: timedelta
+) -> list[Outgoing]:
+    statement = (
+        select(
+            CallbackDelivery.id,
+            CallbackDelivery.org_id,
+            CallbackDelivery.callback_url,
+            CallbackDelivery.payload_bytes,
+            CallbackDelivery.attempt_count,
+            CallbackDelivery.max_attempts,
+            CallbackDelivery.lease_expires_at,
+        )
+        .where(CallbackDelivery.status_code == PENDING, CallbackDelivery.next_attempt_at <= now)
+        .order_by(CallbackDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        statement = statement.with_for_update(skip_locked=True)
+    due = [_Due(*row) for row in await session.execute(statement)]
+    if not due:
+        return []
+
+    lost = [row for row in due if row.lease_expires_at is not None]
+    if lost:
+        await session.execute(
+            insert(_attempts),
+            [
+                {
+                    "id": new_id(),
+                    "delivery_id": row.id,
+                    "attempt_number": row.attempt_count,
+                    "error_message": LOST_ATTEMPT,
+                    "created_at": now,
+                }
+                for row in lost
+            ],
+        )
+    exhausted = [row for row in lost if row.attempt_count >= row.max_attempts]
+    if exhausted:
+        await session.execute(
+            update(CallbackDelivery)
+            .where(CallbackDelivery.id.in_([row.id for row in exhausted]))
+            .values(
+                status_code=FAILED,
+                failure_reason_code="RETRIES_EXHAUSTED",
+                failure_detail=f"Gave up after the last attempt: {LOST_ATTEMPT}",
+                next_attempt_at=None,
+                lease_expires_at=None,
+                completed_at=now,
+                updated_at=now,
+            )
+        )
+    claimed = [row for row in due if row not in exhausted]
+    if not claimed:
+        return []
+    until = now + lease
+    await session.execute(
+        update(CallbackDelivery)
+        .where(CallbackDelivery.id.in_([row.id for row in claimed]))
+        .values(
+            attempt_count=CallbackDelivery.attempt_count + 1,
+            lease_expires_at=until,
+            next_attempt_at=until,
+            updated_at=now,
+        )
+    )
+    secrets = await signing_secrets(session, {row.org_id for row in claimed}, now)
+    return [
+        Outgoing(
+            delivery_id=row.id,
+            attempt_number=row.attempt_count + 1,
+            callback_url=row.callback_url,
+            body=row.payload_bytes,
+            secrets=tuple((secret.id, secret.secret) for secret in secrets[row.org_id]),
+        )
+        for row in claimed
+    ]
+
+
+_RECORD = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"))
+    .values(
+        status_code=bindparam("b_status_code"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        completed_at=bindparam("b_completed_at"),
+        failure_reason_code=bindparam("b_failure_reason_code"),
+        failure_detail=bindparam("b_failure_detail"),
+        signing_secret_id=bindparam("b_signing_secret_id"),
+        lease_expires_at=None,
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+
+
+def _outcome(
+    result: AttemptResult, max_attempts: int, policy: RetryPolicy, now: datetime
+) -> dict[str, Any]:
+    """The delivery's new state after `result`: done, given up, or due again later."""
+    values: dict[str, Any] = {
+        "b_id": result.delivery_id,
+        "b_status_code": PENDING,
+        "b_next_attempt_at": None,
+        "b_completed_at": None,
+        "b_failure_reason_code": None,
+        "b_failure_detail": None,
+        "b_signing_secret_id": result.signing_secret_id,
+        "b_updated_at": now,
+    }
+    if result.verdict is Verdict.DELIVERED:
+        return values | {"b_status_code": SUCCEEDED, "b_completed_at": now}
+    if result.verdict is Verdict.GIVE_UP:
+        return values | {
+            "b_status_code": FAILED,
+            "b_completed_at": now,
+            "b_failure_reason_code": result.reason_code,
+            "b_failure_detail": result.error_message,
+        }
+    if result.attempt_number >= max_attempts:
+        return values | {
+            "b_status_code": FAILED,
+            "b_completed_at": now,
+            "b_failure_reason_code": "RETRIES_EXHAUSTED",
+            "b_failure_detail": f"Gave up after {result.attempt_number} attempts; the last: "
+            f"{result.error_message or result.reason_code}.",
+        }
+    if result.retry_after is not None:
+        delay = min(result.retry_after, MAX_RETRY_AFTER)
+    else:
+        delay = policy.delay_after(result.attempt_number)
+    return values | {"b_next_attempt_at": now + delay}
+
+
+async def record_attempts(
+    session: AsyncSession, results: Sequence[AttemptResult], policy: RetryPolicy, now: datetime
+) -> int:
+    """Write each attempt and its delivery's next state; returns how many the fence let in."""
+    if not results:
+        return 0
+    statement = select(
+        CallbackDelivery.id,
+        CallbackDelivery.attempt_count,
+        CallbackDelivery.max_attempts,
+        CallbackDelivery.status_code,
+        CallbackDelivery.lease_expires_at,
+    ).where(CallbackDelivery.id.in_([result.delivery_id for result in results]))
+    if _is_postgres(session):
+        statement = statement.with_for_update()
+    current = {row[0]: row for row in await session.execute(statement)}
+    accepted: list[tuple[AttemptResult, int]] = []
+    for result in results:
+        row = current.get(result.delivery_id)
+        if (
+            row is not None
+            and row.attempt_count == result.attempt_number
+            and row.status_code == PENDING
+            and row.lease_expires_at is not None
+        ):
+            accepted.append((result, row.max_attempts))
+    if not accepted:
+        return 0
+    await session.execute(
+        insert(_attempts),
+        [
+            {
+                "id": new_id(),
+                "delivery_id": result.delivery_id,
+                "attempt_number": result.attempt_number,
+                "status_code": result.status_code,
+                "response_body": result.response_body,
+                "response_time_ms": result.response_time_ms,
+                "error_message": result.error_message,
+                "created_at": result.created_at,
+            }
+            for result, _ in accepted
+        ],
+    )
+    await session.execute(
+        _RECORD, [_outcome(result, max_attempts, policy, now) for result, max_attempts in accepted]
+    )
+    return len(accepted)

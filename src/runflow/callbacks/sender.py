@@ -1,0 +1,181 @@
+"""The callback sender: claims due deliveries in chunks, runs each attempt as its own task, and
+records the results in chunks.
+
+Every attempt is a separate task bounded by the callback timeout, so a receiver that hangs
+holds one slot, never the others. Nothing is held only in memory: a sender that dies leaves
+leased deliveries whose lease runs out, and any sender then records the lost attempt and tries
+again with the same `webhook-id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import httpx
+import structlog
+
+from runflow.callbacks.attempt import AttemptResult, Outgoing, Verdict, attempt_delivery
+from runflow.callbacks.policy import RetryPolicy
+from runflow.callbacks.queue import any_due, claim_due_deliveries, record_attempts
+from runflow.db.engine import Database
+from runflow.kit.clock import utcnow
+from runflow.kit.egress import EgressGuard
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    concurrency: int = 256
+    claim_chunk: int = 100
+    record_chunk: int = 500
+    poll_interval_s: float = 0.5
+    record_delay_s: float = 0.005
+
+
+class CallbackSender:
+    def __init__(
+        self,
+        database: Database,
+        policy: RetryPolicy,
+        guard: EgressGuard,
+        config: SenderConfig | None = None,
+    ) -> None:
+        self.database = database
+        self.policy = policy
+        self.guard = guard
+        self.config = config or SenderConfig()
+        # An attempt is bounded by the timeout; twice that plus a margin covers recording it.
+        self.lease = timedelta(seconds=2 * policy.timeout_s + 5)
+        self._client: httpx.AsyncClient | None = None
+        self._inflight: dict[asyncio.Task[None], Outgoing] = {}
+        self._results: list[AttemptResult] = []
+        self._wake = asyncio.Event()
+        self._record_wanted = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._stopping = False
+        self._loops: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,
+            timeout=self.policy.timeout_s,
+            limits=httpx.Limits(max_connections=self.config.concurrency),
+        )
+        self._loops = [
+            asyncio.create_task(self._claim_loop(), name="runflow-callback-claim"),
+            asyncio.create_task(self._record_loop(), name="runflow-callback-record"),
+        ]
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop claiming, give attempts in flight `grace_s`, record the rest as interrupted."""
+        self._stopping = True
+        self._wake.set()
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=grace_s)
+        interrupted = [
+            _interrupted(outgoing) for task, outgoing in self._inflight.items() if not task.done()
+        ]
+        for task in list(self._inflight):
+            task.cancel()
+        for loop_task in self._loops:
+            loop_task.cancel()
+        await asyncio.gather(*self._loops, *self._inflight, return_exceptions=True)
+        await self._record([*self._results, *interrupted])
+        self._results = []
+        if self._client is not None:
+            await self._client.aclose()
+
+    def wake(self) -> None:
+        """A delivery was just committed in this process: claim now, not at the next poll."""
+        self._wake.set()
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping:
+            free = self.config.concurrency - len(self._inflight)
+            if free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            wanted = min(free, self.config.claim_chunk)
+            self._wake.clear()
+            try:
+                claimed = await self._claim(wanted)
+            except Exception:
+                log.exception("callback_claim_failed")
+                claimed = []
+            for outgoing in claimed:
+                task = asyncio.create_task(self._attempt(outgoing))
+                self._inflight[task] = outgoing
+                task.add_done_callback(self._release)
+            if len(claimed) < wanted:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
+
+    async def _claim(self, wanted: int) -> list[Outgoing]:
+        now = utcnow()
+        async with self.database.transaction(write=False) as session:
+            if not await any_due(session, now):
+                return []
+        async with self.database.transaction() as session:
+            return await claim_due_deliveries(session, limit=wanted, now=now, lease=self.lease)
+
+    def _release(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        self._slot_freed.set()
+
+    async def _attempt(self, outgoing: Outgoing) -> None:
+        assert self._client is not None
+        result = await attempt_delivery(
+            self._client, self.guard, outgoing, timeout_s=self.policy.timeout_s
+        )
+        log.info(
+            "callback_attempted",
+            delivery_id=str(outgoing.delivery_id),
+            attempt=outgoing.attempt_number,
+            verdict=result.verdict,
+            status_code=result.status_code,
+            reason=result.reason_code,
+        )
+        self._results.append(result)
+        self._record_wanted.set()
+
+    async def _record_loop(self) -> None:
+        while True:
+            await self._record_wanted.wait()
+            await asyncio.sleep(self.config.record_delay_s)  # let a chunk gather
+            self._record_wanted.clear()
+            chunk = self._results[: self.config.record_chunk]
+            self._results = self._results[self.config.record_chunk :]
+            if self._results:
+                self._record_wanted.set()
+            if not await self._record(chunk):
+                self._results[:0] = chunk
+                await asyncio.sleep(self.config.poll_interval_s)
+                self._record_wanted.set()
+
+    async def _record(self, chunk: list[AttemptResult]) -> bool:
+        if not chunk:
+            return True
+        try:
+            async with self.database.transaction() as session:
+                await record_attempts(session, chunk, self.policy, utcnow())
+        except Exception:
+            log.exception("callback_record_failed", attempts=len(chunk))
+            return False
+        return True
+
+
+def _interrupted(outgoing: Outgoing) -> AttemptResult:
+    """An attempt cut off by shutdown: on record, and due again at once (same webhook-id)."""
+    return replace(
+        AttemptResult(outgoing.delivery_id, outgoing.attempt_number, utcnow(), Verdict.RETRY),
+        reason_code="INTERRUPTED",
+        error_message="The sender shut down before the receiver answered.",
+        retry_after=timedelta(0),
+        signing_secret_id=outgoing.secrets[0][0] if outgoing.secrets else None,
+    )
