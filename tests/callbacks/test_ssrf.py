@@ -1,0 +1,91 @@
+"""Callback URLs pointing at private, loopback or metadata addresses are refused when given,
+and again at every attempt."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from runflow.callbacks.attempt import Outgoing, Verdict, attempt_delivery
+from runflow.kit.egress import EgressGuard
+from tests.callbacks.receiver import Receiver
+from tests.conftest import RowCounts
+
+# The test settings open 127.0.0.0/8; these run with the guard fully closed.
+closed = pytest.mark.engine(worker_concurrency=0, callback_allow_cidrs=())
+
+REFUSED = [
+    "http://127.0.0.1:8080/hook",
+    "http://localhost/hook",
+    "http://10.0.0.8/hook",
+    "http://192.168.0.10/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "https://no-such-host.invalid/hook",
+]
+
+
+@closed
+@pytest.mark.parametrize("url", REFUSED)
+async def test_batches_with_a_private_callback_url_are_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts, url: str
+) -> None:
+    before = await row_counts()
+    response = await client.post(
+        "/v1/models/runflow/echo/batches",
+        json={"input": [{}], "callback_url": url},
+        headers=auth,
+    )
+    assert response.status_code == 422
+    error = response.json()
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [e["loc"] for e in error["errors"]] == [["body", "callback_url"]]
+    assert await row_counts() == before
+
+
+@closed
+async def test_runs_with_a_metadata_callback_url_are_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts
+) -> None:
+    before = await row_counts()
+    response = await client.post(
+        "/v1/models/runflow/echo/runs",
+        json={"input": {}, "callback_url": "http://169.254.169.254/"},
+        headers=auth,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "callback_url"]
+    assert await row_counts() == before
+
+
+@pytest.mark.engine(worker_concurrency=0, callback_allow_cidrs=("0.0.0.0/0", "::/0"))
+async def test_metadata_addresses_stay_refused_whatever_is_allowed(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    for url in ("http://169.254.169.254/", "http://[fd00:ec2::254]/"):
+        response = await client.post(
+            "/v1/models/runflow/echo/batches",
+            json={"input": [{}], "callback_url": url},
+            headers=auth,
+        )
+        assert response.status_code == 422, url
+
+
+async def test_every_attempt_checks_the_address_again() -> None:
+    """A URL accepted once (loopback allowed then) is refused at the attempt when the guard
+    no longer allows it: no request leaves, the refusal is final."""
+    async with Receiver() as receiver, httpx.AsyncClient() as client:
+        outgoing = Outgoing(uuid.uuid4(), 1, receiver.url(), b"{}", ())
+        result = await attempt_delivery(client, EgressGuard(), outgoing, timeout_s=2)
+        allowed = await attempt_delivery(
+            client, EgressGuard(["127.0.0.0/8"]), outgoing, timeout_s=2
+        )
+
+    assert result.verdict is Verdict.GIVE_UP
+    assert result.reason_code == "ADDRESS_BLOCKED"
+    assert result.status_code is None
+    assert allowed.verdict is Verdict.DELIVERED
+    assert len(receiver.received) == 1
