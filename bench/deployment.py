@@ -41,7 +41,8 @@ async def _drop_database(url: str) -> None:
 
 
 @contextmanager
-def deployment(mode: str) -> Iterator[Deployment]:
+def deployment(mode: str, settings: dict[str, str] | None = None) -> Iterator[Deployment]:
+    """`settings`: extra `RUNFLOW_*` variables for every process."""
     data_dir = Path(tempfile.mkdtemp(prefix="runflow-bench-"))
     port = free_port()
     api_key = "rf_bench_" + uuid.uuid4().hex
@@ -50,6 +51,7 @@ def deployment(mode: str) -> Iterator[Deployment]:
         "RUNFLOW_BOOTSTRAP_API_KEY": api_key,
         "RUNFLOW_LOG_LEVEL": "WARNING",
         "RUNFLOW_PORT": str(port),
+        **(settings or {}),
     }
     processes: list[subprocess.Popen[bytes]] = []
     if mode == "postgres":
