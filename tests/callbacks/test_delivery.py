@@ -279,3 +279,36 @@ async def test_a_batch_without_callback_url_has_no_delivery(
     created = response.json()
     await terminal_batch(client, auth, created["id"])
     assert await history(client, auth, created["id"]) == []
+
+
+@pytest.mark.engine(worker_concurrency=4, callback_retry_delays=(0.1,), callback_timeout_s=3.0)
+async def test_a_hanging_receiver_does_not_delay_the_others(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    async with Receiver(default=Reply(200, delay_s=30)) as slow, Receiver() as healthy:
+        stuck = await batch_with_callback(client, auth, slow.url())
+
+        async def hanging() -> bool:
+            return len(slow.received) == 1
+
+        await eventually(hanging)
+        prompt = await batch_with_callback(client, auth, healthy.url())
+        delivered = await finished_delivery(client, auth, prompt["id"])
+        [still_waiting] = await history(client, auth, stuck["id"])
+
+    assert delivered["status_code"] == "succeeded"
+    # The slow receiver's first attempt was still running when the other callback went out.
+    assert still_waiting["attempts"] == []
+    assert still_waiting["status_code"] == "pending"
+
+
+async def test_a_named_host_is_called_at_its_checked_address_with_its_own_host_header(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    async with Receiver() as receiver:
+        url = receiver.url().replace("127.0.0.1", "localhost")
+        created = await batch_with_callback(client, auth, url)
+        delivery = await finished_delivery(client, auth, created["id"])
+
+    assert delivery["callback_url"] == url
+    assert receiver.received[0].headers["host"] == f"localhost:{receiver.port}"
