@@ -23,6 +23,7 @@ from runflow.callbacks.queue import any_due, claim_due_deliveries, record_attemp
 from runflow.db.engine import Database
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
+from runflow.kit.write_behind import WriteBehind
 
 log = structlog.get_logger(__name__)
 
@@ -52,9 +53,13 @@ class CallbackSender:
         self.lease = timedelta(seconds=2 * policy.timeout_s + 5)
         self._client: httpx.AsyncClient | None = None
         self._inflight: dict[asyncio.Task[None], Outgoing] = {}
-        self._results: list[AttemptResult] = []
+        self._results = WriteBehind(
+            self._record,
+            chunk=self.config.record_chunk,
+            gather_s=self.config.record_delay_s,
+            retry_after_s=self.config.poll_interval_s,
+        )
         self._wake = asyncio.Event()
-        self._record_wanted = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
@@ -68,7 +73,7 @@ class CallbackSender:
         )
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="runflow-callback-claim"),
-            asyncio.create_task(self._record_loop(), name="runflow-callback-record"),
+            asyncio.create_task(self._results.run(), name="runflow-callback-record"),
         ]
 
     async def stop(self, grace_s: float = 5.0) -> None:
@@ -85,8 +90,7 @@ class CallbackSender:
         for loop_task in self._loops:
             loop_task.cancel()
         await asyncio.gather(*self._loops, *self._inflight, return_exceptions=True)
-        await self._record([*self._results, *interrupted])
-        self._results = []
+        await self._results.drain(interrupted)
         if self._client is not None:
             await self._client.aclose()
 
@@ -141,22 +145,7 @@ class CallbackSender:
             status_code=result.status_code,
             reason=result.reason_code,
         )
-        self._results.append(result)
-        self._record_wanted.set()
-
-    async def _record_loop(self) -> None:
-        while True:
-            await self._record_wanted.wait()
-            await asyncio.sleep(self.config.record_delay_s)  # let a chunk gather
-            self._record_wanted.clear()
-            chunk = self._results[: self.config.record_chunk]
-            self._results = self._results[self.config.record_chunk :]
-            if self._results:
-                self._record_wanted.set()
-            if not await self._record(chunk):
-                self._results[:0] = chunk
-                await asyncio.sleep(self.config.poll_interval_s)
-                self._record_wanted.set()
+        self._results.put(result)
 
     async def _record(self, chunk: list[AttemptResult]) -> bool:
         if not chunk:

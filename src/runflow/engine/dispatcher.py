@@ -45,6 +45,7 @@ from runflow.engine.queue import ClaimedRun, claim_due_runs, expired_leases, ren
 from runflow.engine.retry import retry_delay
 from runflow.engine.runtime import ModelRuntime, load_runtimes
 from runflow.kit.clock import utcnow
+from runflow.kit.write_behind import WriteBehind
 from runflow.runs.models import FailureStage, Run, RunStatus
 
 log = structlog.get_logger(__name__)
@@ -90,9 +91,13 @@ class Dispatcher:
         self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._attempts: dict[uuid.UUID, int] = {}
         self._progress: dict[uuid.UUID, Progress] = {}
-        self._pending: list[Completion] = []
+        self._completions = WriteBehind(
+            self._flush,
+            chunk=FLUSH_CHUNK,
+            gather_s=config.flush_delay_s,
+            retry_after_s=config.poll_interval_s * 10,
+        )
         self._wake = asyncio.Event()
-        self._flush_wanted = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
@@ -105,7 +110,7 @@ class Dispatcher:
             self._runtimes = await load_runtimes(session)
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="runflow-claim"),
-            asyncio.create_task(self._flush_loop(), name="runflow-flush"),
+            asyncio.create_task(self._completions.run(), name="runflow-flush"),
             asyncio.create_task(self._heartbeat_loop(), name="runflow-heartbeat"),
             asyncio.create_task(self._reap_loop(), name="runflow-reap"),
         ]
@@ -120,18 +125,16 @@ class Dispatcher:
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=grace_s)
         now = utcnow()
+        handed_back: list[Completion] = []
         for run_id, task in list(self._inflight.items()):
             task.cancel()
             attempt = self._attempts.get(run_id)
             if attempt is not None:
-                self._pending.append(
-                    Completion(run_id, attempt, RunStatus.QUEUED, now, retry_at=now)
-                )
+                handed_back.append(Completion(run_id, attempt, RunStatus.QUEUED, now, retry_at=now))
         for loop_task in self._loops:
             loop_task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
-        await self._flush(self._pending)
-        self._pending = []
+        await self._completions.drain(handed_back)
         await self.provider.close()
         log.info("dispatcher_stopped", worker_id=self.worker_id)
 
@@ -201,8 +204,7 @@ class Dispatcher:
             self._progress.pop(run.id, None)
             self._slot_freed.set()
         self._attempts.pop(run.id, None)
-        self._pending.append(completion)
-        self._flush_wanted.set()
+        self._completions.put(completion)
 
     async def _drive(self, run: ClaimedRun) -> Completion:
         runtime = await self._runtime(run.model_id)
@@ -280,19 +282,6 @@ class Dispatcher:
         )
 
     # -- writing back ------------------------------------------------------------------------
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await self._flush_wanted.wait()
-            await asyncio.sleep(self.config.flush_delay_s)  # let a chunk gather
-            self._flush_wanted.clear()
-            chunk, self._pending = self._pending[:FLUSH_CHUNK], self._pending[FLUSH_CHUNK:]
-            if self._pending:
-                self._flush_wanted.set()
-            if not await self._flush(chunk):
-                self._pending[:0] = chunk
-                await asyncio.sleep(self.config.poll_interval_s * 10)
-                self._flush_wanted.set()
 
     async def _flush(self, chunk: list[Completion]) -> bool:
         if not chunk:
