@@ -1,0 +1,124 @@
+"""The delivery queue at the database: leases, lost attempts, and the fence on results."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from runflow.callbacks.attempt import AttemptResult, Verdict
+from runflow.callbacks.models import CallbackDelivery
+from runflow.callbacks.outbox import Outbox
+from runflow.callbacks.policy import RetryPolicy
+from runflow.callbacks.queue import LOST_ATTEMPT, claim_due_deliveries, record_attempts
+from runflow.db.engine import Database
+from runflow.kit.clock import utcnow
+from tests.callbacks.helpers import signing_secret
+
+POLICY = RetryPolicy(delays_s=(60.0,), timeout_s=1.0)
+LEASE = timedelta(seconds=7)
+
+
+async def _delivery(database: Database, client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    """A pending delivery of the caller's org, written through the outbox."""
+    org_id = (await client.get("/v1/account", headers=auth)).json()["org"]["id"]
+    await signing_secret(client, auth)
+    async with database.transaction() as session:
+        await Outbox(POLICY.max_attempts).add(
+            session,
+            org_id=uuid.UUID(org_id),
+            callback_url="http://127.0.0.1:9/hook",
+            payload_bytes=b'{"event":"batch.succeeded"}',
+            now=utcnow(),
+        )
+
+
+async def _state(database: Database) -> CallbackDelivery:
+    async with database.transaction(write=False) as session:
+        statement = select(CallbackDelivery).options(selectinload(CallbackDelivery.attempts))
+        return (await session.scalars(statement)).one()
+
+
+async def test_a_claimed_delivery_is_hidden_until_its_lease_ends(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    await _delivery(database, client, auth)
+    now = utcnow()
+    async with database.transaction() as session:
+        [first] = await claim_due_deliveries(session, limit=10, now=now, lease=LEASE)
+    async with database.transaction() as session:
+        assert await claim_due_deliveries(session, limit=10, now=now, lease=LEASE) == []
+
+    assert first.attempt_number == 1
+    assert first.body == b'{"event":"batch.succeeded"}'
+    assert len(first.secrets) == 1
+    delivery = await _state(database)
+    assert delivery.attempt_count == 1
+    assert delivery.lease_expires_at == now + LEASE
+
+
+async def test_an_expired_lease_puts_the_lost_attempt_on_record_and_tries_again(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    await _delivery(database, client, auth)
+    now = utcnow()
+    async with database.transaction() as session:
+        [lost] = await claim_due_deliveries(session, limit=10, now=now, lease=LEASE)
+    later = now + LEASE + timedelta(seconds=1)
+    async with database.transaction() as session:
+        [retry] = await claim_due_deliveries(session, limit=10, now=later, lease=LEASE)
+    # The first sender comes back from the dead: its result no longer counts.
+    stale = AttemptResult(lost.delivery_id, lost.attempt_number, now, Verdict.DELIVERED)
+    async with database.transaction() as session:
+        assert await record_attempts(session, [stale], POLICY, later) == 0
+
+    assert (lost.attempt_number, retry.attempt_number) == (1, 2)
+    delivery = await _state(database)
+    assert delivery.status_code == "pending"
+    assert [(a.attempt_number, a.error_message) for a in delivery.attempts] == [(1, LOST_ATTEMPT)]
+
+
+async def test_a_lost_last_attempt_ends_the_delivery_failed(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    await _delivery(database, client, auth)
+    now = utcnow()
+    for attempt in range(POLICY.max_attempts):
+        async with database.transaction() as session:
+            claimed = await claim_due_deliveries(
+                session, limit=10, now=now + attempt * (LEASE + timedelta(seconds=1)), lease=LEASE
+            )
+        assert len(claimed) == 1
+    after_all = now + POLICY.max_attempts * (LEASE + timedelta(seconds=1))
+    async with database.transaction() as session:
+        assert await claim_due_deliveries(session, limit=10, now=after_all, lease=LEASE) == []
+
+    delivery = await _state(database)
+    assert delivery.status_code == "failed"
+    assert delivery.failure_reason_code == "RETRIES_EXHAUSTED"
+    assert delivery.next_attempt_at is None
+    assert [a.attempt_number for a in delivery.attempts] == [1, 2]
+
+
+async def test_a_failed_attempt_is_scheduled_after_the_policys_delay(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    await _delivery(database, client, auth)
+    now = utcnow()
+    async with database.transaction() as session:
+        [claimed] = await claim_due_deliveries(session, limit=10, now=now, lease=LEASE)
+    failed = AttemptResult(
+        claimed.delivery_id, 1, now, Verdict.RETRY, "HTTP_ERROR", status_code=500
+    )
+    async with database.transaction() as session:
+        assert await record_attempts(session, [failed], POLICY, now) == 1
+
+    delivery = await _state(database)
+    assert delivery.status_code == "pending"
+    assert delivery.lease_expires_at is None
+    assert delivery.next_attempt_at is not None
+    wait = delivery.next_attempt_at - now
+    assert timedelta(seconds=48) <= wait <= timedelta(seconds=72)  # 60 s ± 20 % jitter
