@@ -45,7 +45,14 @@ class WriteBehind(Generic[T]):
             self._pending = self._pending[self._chunk :]
             if self._pending:
                 self._wanted.set()
-            if not await self._write(chunk):
+            try:
+                written = await self._write(chunk)
+            except asyncio.CancelledError:
+                # Stopped mid-write: `drain` writes the chunk again. Both users fence their
+                # writes, so a chunk whose commit did land is discarded the second time.
+                self._pending[:0] = chunk
+                raise
+            if not written:
                 self._pending[:0] = chunk
                 await asyncio.sleep(self._retry_after_s)
                 self._wanted.set()
