@@ -21,6 +21,7 @@ from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
 from runflow.errors import install_error_handlers
 from runflow.keyring.service import CURSOR_SECRET, service_secret
+from runflow.media.router import router as media_router
 from runflow.middleware import AccessLog, BodySizeLimit
 from runflow.openapi import install_contract_openapi
 from runflow.query.cursor import CursorCodec
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         batches_router,
         callbacks_router,
         runs_router,
+        media_router,
         webhooks_router,
         account_router,
         status_router,

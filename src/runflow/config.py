@@ -39,6 +39,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
 
+    # Media (DESIGN §9). Stored under `data_dir/media` unless an S3 bucket is configured.
+    media_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    media_url_ttl_s: int = Field(default=7 * 24 * 3600, gt=0)
+    media_upload_ttl_s: int = Field(default=3600, gt=0)
+    media_fetch_timeout_s: float = Field(default=30.0, gt=0)
+    media_fetch_max_redirects: int = Field(default=5, ge=0)
+    media_fetch_ca_bundle: Path | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+
     @field_validator("callback_retry_delays", mode="before")
     @classmethod
     def _split_delays(cls, value: object) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -11,6 +12,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runflow.errors import PayloadTooLarge, error_json
 
 log = structlog.get_logger("runflow.access")
+
+# Bodies these routes read as a stream under their own, larger cap (the `PUT` of a media
+# upload, up to RUNFLOW_MEDIA_MAX_BYTES): neither buffered nor held to `max_bytes` here.
+STREAMED_BODY_PATHS = re.compile(r"^/v1/media/uploads/[^/]+/content$")
 
 
 class BodySizeLimit:
@@ -25,7 +30,7 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or STREAMED_BODY_PATHS.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         too_large = PayloadTooLarge(f"The request body exceeds {self.max_bytes} bytes.")

@@ -10,6 +10,7 @@ from runflow.db.base import Base
 from runflow.engine import models as _engine
 from runflow.idempotency import models as _idempotency
 from runflow.keyring import models as _keyring
+from runflow.media import models as _media
 from runflow.runs import models as _runs
 from runflow.webhooks import models as _webhooks
 
@@ -23,6 +24,7 @@ _DOMAINS = (
     _engine,
     _idempotency,
     _keyring,
+    _media,
     _runs,
     _webhooks,
 )

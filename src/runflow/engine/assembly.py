@@ -12,13 +12,25 @@ from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.engine.dispatcher import Dispatcher, DispatcherConfig
 from runflow.engine.local import LocalProvider
+from runflow.engine.media_io import RunMedia
 from runflow.engine.node_cache import DiskNodeCache
-from runflow.engine.outputs import OutputStore
 from runflow.kit.egress import EgressGuard
+from runflow.media.fetch import MediaFetcher
+from runflow.media.library import MediaLibrary, media_storage
 
 
-def output_store(settings: Settings) -> OutputStore:
-    return OutputStore(settings.data_dir / "outputs", settings.resolved_public_url)
+def run_media(database: Database, settings: Settings) -> RunMedia:
+    """Media inputs fetched through the SSRF guard, outputs stored as the org's media."""
+    library = MediaLibrary(settings, database, media_storage(settings))
+    fetcher = MediaFetcher(
+        egress_guard(settings),
+        timeout_s=settings.media_fetch_timeout_s,
+        max_bytes=settings.media_max_bytes,
+        max_redirects=settings.media_fetch_max_redirects,
+        staging_dir=library.staging_dir,
+        ca_bundle=settings.media_fetch_ca_bundle,
+    )
+    return RunMedia(library, fetcher)
 
 
 def egress_guard(settings: Settings) -> EgressGuard:
@@ -38,7 +50,7 @@ def build_sender(database: Database, settings: Settings, outbox: Outbox) -> Call
 
 def build_dispatcher(database: Database, settings: Settings, outbox: Outbox) -> Dispatcher:
     provider = LocalProvider(
-        outputs=output_store(settings),
+        media=run_media(database, settings),
         cache=DiskNodeCache(settings.data_dir / "node-cache"),
         threads=os.cpu_count() or 1,
     )

@@ -7,8 +7,6 @@ sized to the machine, so the event loop keeps serving the API and the queue whil
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import functools
 import hashlib
 import json
@@ -20,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from runflow.engine.media_io import InputFetchFailed, OutputStoreFailed, RunMedia
 from runflow.engine.node_cache import DiskNodeCache
-from runflow.engine.outputs import OutputStore
 from runflow.engine.providers import (
     Failed,
     Finished,
@@ -34,34 +32,15 @@ from runflow.engine.providers import (
 )
 from runflow.kit.clock import utcnow
 from runflow.models_builtin import FLOWS
-from runflow.models_builtin.flow import Artifact, Cancelled, Flow, Node, NodeContext, run_flow
+from runflow.models_builtin.flow import Cancelled, Flow, Node, NodeContext, run_flow
 
 _NODE_NAMESPACE = uuid.UUID("6f1c5d1e-8d53-4a44-9a57-1f0b6c7a2b10")
-_MEDIA_INPUTS = ("image", "video")
-
-
-class InputFetchFailed(Exception):
-    """A media input could not be turned into bytes."""
 
 
 @functools.cache
 def node_id(model: str, key: str) -> uuid.UUID:
     """Stable id of a node of a model's flow."""
     return uuid.uuid5(_NODE_NAMESPACE, f"{model}/{key}")
-
-
-def _resolve_media(value: str) -> bytes:
-    if value.startswith("data:"):
-        header, _, payload = value.partition(",")
-        try:
-            if header.endswith(";base64"):
-                return base64.b64decode(payload, validate=True)
-            return payload.encode()
-        except binascii.Error as exc:
-            raise InputFetchFailed("the data: URI is not valid base64") from exc
-    raise InputFetchFailed(
-        "only data: URIs can be used as media inputs until media uploads are available"
-    )
 
 
 @dataclass
@@ -123,8 +102,8 @@ class _NodeRecorder:
 
 
 class LocalProvider(Provider):
-    def __init__(self, *, outputs: OutputStore, cache: DiskNodeCache, threads: int) -> None:
-        self._outputs = outputs
+    def __init__(self, *, media: RunMedia, cache: DiskNodeCache, threads: int) -> None:
+        self._media = media
         self._cache = cache
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="runflow-model")
         self._executions: dict[uuid.UUID, _Execution] = {}
@@ -166,6 +145,7 @@ class LocalProvider(Provider):
         for execution in self._executions.values():
             execution.stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        await self._media.fetcher.aclose()
 
     async def _run_inline(self, execution: _Execution) -> list[ProviderEvent]:
         job = execution.job
@@ -223,10 +203,7 @@ class LocalProvider(Provider):
 
     async def _flow(self, execution: _Execution, flow: Flow) -> Finished | Failed:
         job = execution.job
-        inputs = dict(job.input)
-        for name in _MEDIA_INPUTS:
-            if isinstance(inputs.get(name), str):
-                inputs[name] = _resolve_media(inputs[name])
+        inputs = {**job.input, **await self._media.resolve_inputs(job)}
         loop = asyncio.get_running_loop()
         queue = execution.events
         assert queue is not None
@@ -259,13 +236,17 @@ class LocalProvider(Provider):
             )
         elapsed_ms = int((time.perf_counter() - started) * 1000)
         queue.put_nowait(Log("info", f"{job.model} finished in {elapsed_ms} ms"))
-        output = dict(result.output)
-        for key, files in result.files.items():
-            if isinstance(files, Artifact):
-                output[key] = self._outputs.save(job.run_id, key, 0, files)
-            else:
-                output[key] = [
-                    self._outputs.save(job.run_id, key, index, artifact)
-                    for index, artifact in enumerate(files)
-                ]
+        try:
+            urls = await self._media.store_outputs(job, result.files)
+        except OutputStoreFailed as exc:
+            # The storage, not the model, failed: worth another attempt.
+            return Failed(
+                "OUTPUT_STORE_FAILED",
+                str(exc),
+                "output",
+                retryable=True,
+                nodes_total=len(flow.nodes),
+                nodes_completed=recorder.completed,
+            )
+        output = {**result.output, **urls}
         return Finished(output, result.usage, len(flow.nodes), recorder.completed)

@@ -1,4 +1,4 @@
-"""Run endpoints: run a model once, inspect a run, its logs, node runs and output files."""
+"""Run endpoints: run a model once, inspect a run, its logs and node runs."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.db.dependencies import ReadSession, WriteSession
-from runflow.engine.assembly import output_store
 from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES, NotFound
 from runflow.idempotency.http import create_once
@@ -29,7 +28,6 @@ from runflow.runs.schemas import (
 
 router = APIRouter(tags=["Runs"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
 
-RunIdPath = Annotated[uuid.UUID, Path(title="Run Id")]
 RunIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Run Id")]
 
 
@@ -132,21 +130,3 @@ async def get_run_node_runs(
     await _owned_run(session, principal, run_id)
     node_runs = await repository.node_runs_of(session, run_id)
     return NodeRunList(items=[NodeRunRead.model_validate(row) for row in node_runs])
-
-
-@router.get(
-    "/v1/outputs/{run_id}/{filename}",
-    summary="Download a run output file",
-    operation_id="getRunOutputFile",
-    response_class=FileResponse,
-)
-async def get_output_file(
-    run_id: RunIdPath, filename: str, request: Request, session: ReadSession, principal: Reader
-) -> FileResponse:
-    """A file a run produced (image or video), for members of the run's organization."""
-    await _owned_run(session, principal, run_id)
-    store = output_store(request.app.state.settings)
-    path = store.path(run_id, filename)
-    if path is None:
-        raise NotFound(f"Run {run_id} has no output {filename}.")
-    return FileResponse(path, media_type=store.content_type(filename))

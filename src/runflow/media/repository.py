@@ -1,0 +1,76 @@
+"""Queries on media objects and uploads; every read is scoped to an org."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.media.models import Media, MediaUpload
+
+
+async def get_media(session: AsyncSession, org_id: uuid.UUID, media_id: uuid.UUID) -> Media | None:
+    media: Media | None = await session.scalar(
+        select(Media).where(Media.org_id == org_id, Media.id == media_id)
+    )
+    return media
+
+
+async def get_media_any_org(session: AsyncSession, media_id: uuid.UUID) -> Media | None:
+    """For signed URLs only: the signature, not an org, is what grants access."""
+    return await session.get(Media, media_id)
+
+
+async def page_media(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    folder: str | None,
+    after: uuid.UUID | None,
+    before: uuid.UUID | None,
+    limit: int,
+) -> list[Media]:
+    """Newest first (ids are time-ordered); `after`/`before` seek past a boundary id.
+
+    With `before`, rows come back oldest first (the caller reverses them): that is the order
+    in which the index reaches the rows just before the boundary."""
+    statement = select(Media).where(Media.org_id == org_id)
+    if folder is not None:
+        statement = statement.where(Media.folder == folder)
+    if before is not None:
+        statement = statement.where(Media.id > before).order_by(Media.id.asc())
+    else:
+        if after is not None:
+            statement = statement.where(Media.id < after)
+        statement = statement.order_by(Media.id.desc())
+    return list(await session.scalars(statement.limit(limit)))
+
+
+async def delete_media(session: AsyncSession, media: Media) -> None:
+    await session.execute(delete(Media).where(Media.id == media.id))
+
+
+async def get_upload(
+    session: AsyncSession, upload_id: uuid.UUID, org_id: uuid.UUID | None = None
+) -> MediaUpload | None:
+    statement = select(MediaUpload).where(MediaUpload.id == upload_id)
+    if org_id is not None:
+        statement = statement.where(MediaUpload.org_id == org_id)
+    upload: MediaUpload | None = await session.scalar(statement)
+    return upload
+
+
+async def expired_uploads(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[MediaUpload]:
+    return (
+        await session.scalars(select(MediaUpload).where(MediaUpload.expires_at < now).limit(limit))
+    ).all()
+
+
+async def delete_uploads(session: AsyncSession, upload_ids: Sequence[uuid.UUID]) -> None:
+    if upload_ids:
+        await session.execute(delete(MediaUpload).where(MediaUpload.id.in_(upload_ids)))

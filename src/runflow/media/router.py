@@ -1,0 +1,287 @@
+"""Media endpoints: upload (direct or in three steps), read, list, move, delete, download."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    File,
+    Form,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel
+
+from runflow.auth.dependencies import Reader, Writer
+from runflow.db.dependencies import ReadSession, WriteSession
+from runflow.errors import ERROR_RESPONSES, ErrorResponse, Forbidden, ForbiddenCode, NotFound
+from runflow.idempotency.http import create_once
+from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
+from runflow.media import repository, service
+from runflow.media.dependencies import Library, media_lifespan
+from runflow.media.schemas import (
+    Folder,
+    MediaPage,
+    MediaRead,
+    MediaUpdate,
+    UploadCreate,
+    UploadRead,
+)
+from runflow.media.signing import DOWNLOAD, UPLOAD
+from runflow.media.storage import CHUNK_BYTES, StoredObjectMissing
+from runflow.query.cursor import CursorCodec
+
+router = APIRouter(
+    tags=["Media"],
+    responses=ERROR_RESPONSES,
+    route_class=StrictJsonRoute,
+    lifespan=media_lifespan,
+)
+
+MediaIdPath = Annotated[uuid.UUID, Path(alias="id", title="Media Id")]
+UploadIdPath = Annotated[uuid.UUID, Path(alias="id", title="Upload Id")]
+Expires = Annotated[str | None, Query(description="Expiry of a signed URL (Unix seconds)")]
+Signature = Annotated[str | None, Query(description="Signature of a signed URL")]
+
+_TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "The file is over the size limit"}
+}
+
+
+class _DirectUpload(BaseModel):
+    """What makes two direct uploads the same request, for `Idempotency-Key`."""
+
+    sha256: str
+    folder: str | None
+    filename: str | None
+
+
+def _check_signature(problem: str | None) -> None:
+    """403 unless the signed URL's signature verified (`problem` is None)."""
+    if problem is not None:
+        raise Forbidden(
+            ForbiddenCode.PERMISSION_DENIED,
+            f"This URL {problem}. Read the object again with your API key for a fresh URL.",
+        )
+
+
+async def _file_chunks(file: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await file.read(CHUNK_BYTES):
+        yield chunk
+
+
+@router.post(
+    "/v1/media",
+    summary="Upload a media file",
+    operation_id="createMedia",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MediaRead,
+    responses=_TOO_LARGE,
+)
+async def create_media(
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    library: Library,
+    idempotency_key: IdempotencyKey,
+    file: Annotated[UploadFile, File(description="The image or video (multipart field)")],
+    folder: Annotated[Folder | None, Form()] = None,
+) -> Response:
+    """Upload an image or video as multipart form data (field `file`, optional `folder`)."""
+    async with service.staged_upload(library, _file_chunks(file)) as staged:
+        return await create_once(
+            request,
+            session,
+            org_id=principal.org_id,
+            key=idempotency_key,
+            body=_DirectUpload(sha256=staged.sha256, folder=folder, filename=file.filename),
+            create=lambda: service.create_media(
+                session,
+                library,
+                principal,
+                staged,
+                folder=folder,
+                declared_type=file.content_type,
+            ),
+        )
+
+
+@router.get("/v1/media", summary="List media", operation_id="listMedia")
+async def list_media(
+    request: Request,
+    session: ReadSession,
+    principal: Reader,
+    library: Library,
+    folder: Annotated[Folder | None, Query(description="Only media in this folder")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    pq: Annotated[str | None, Query(description="Pagination cursor")] = None,
+    from_prev: Annotated[bool, Query(description="Backward pagination flag")] = False,
+) -> MediaPage:
+    """Your organization's media, newest first, optionally one folder's."""
+    codec: CursorCodec = request.app.state.cursor_codec
+    return await service.list_media(
+        session,
+        library,
+        principal,
+        folder=folder,
+        limit=limit,
+        cursor=pq,
+        from_prev=from_prev,
+        codec=codec,
+    )
+
+
+@router.get("/v1/media/{id}", summary="Get media", operation_id="getMedia")
+async def get_media(
+    media_id: MediaIdPath, session: ReadSession, principal: Reader, library: Library
+) -> MediaRead:
+    """A media object with a fresh signed download URL."""
+    return await service.read_media(session, library, principal, media_id)
+
+
+@router.patch(
+    "/v1/media/{id}", summary="Move media", operation_id="updateMedia", dependencies=[JsonBody]
+)
+async def update_media(
+    media_id: MediaIdPath,
+    body: MediaUpdate,
+    session: WriteSession,
+    principal: Writer,
+    library: Library,
+) -> MediaRead:
+    """Put a media object in another folder (or in none)."""
+    return await service.move_media(session, library, principal, media_id, body.folder)
+
+
+@router.delete(
+    "/v1/media/{id}",
+    summary="Delete media",
+    operation_id="deleteMedia",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+)
+async def delete_media(
+    media_id: MediaIdPath,
+    session: WriteSession,
+    principal: Writer,
+    library: Library,
+    background: BackgroundTasks,
+) -> Response:
+    """Delete a media object; its URLs stop working at once."""
+    key = await service.delete_media(session, principal, media_id)
+    # The stored bytes go after the row's delete committed: a failed commit keeps both.
+    background.add_task(library.storage.delete, key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/v1/media/{id}/content",
+    summary="Download media",
+    operation_id="getMediaContent",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"image/*": {}, "video/*": {}}}},
+)
+async def get_media_content(
+    media_id: MediaIdPath,
+    session: ReadSession,
+    library: Library,
+    expires: Expires = None,
+    signature: Signature = None,
+) -> StreamingResponse:
+    """The bytes, for anyone holding a signed URL that has not expired (no API key)."""
+    _check_signature((await library.signer()).verify(DOWNLOAD, media_id, expires, signature))
+    media = await repository.get_media_any_org(session, media_id)
+    if media is None:
+        raise NotFound(f"Media {media_id} does not exist.")
+    try:
+        chunks = await library.storage.open(media.storage_key)
+    except StoredObjectMissing:
+        raise NotFound(f"Media {media_id} does not exist.") from None
+    return StreamingResponse(
+        chunks,
+        media_type=media.content_type,
+        headers={
+            "Content-Length": str(media.size_bytes),
+            "ETag": f'"{media.sha256}"',
+            "Cache-Control": "private, max-age=3600",
+            # Never let a browser reinterpret the bytes as something else (HTML, script).
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+@router.post(
+    "/v1/media/uploads",
+    summary="Start a large upload",
+    operation_id="createMediaUpload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadRead,
+    dependencies=[JsonBody],
+    responses=_TOO_LARGE,
+)
+async def create_upload(
+    body: UploadCreate,
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    library: Library,
+    idempotency_key: IdempotencyKey,
+) -> Response:
+    """Step 1 of 3: get a signed `upload_url` to `PUT` the file's bytes to."""
+    return await create_once(
+        request,
+        session,
+        org_id=principal.org_id,
+        key=idempotency_key,
+        body=body,
+        create=lambda: service.create_upload(session, library, principal, body),
+    )
+
+
+@router.put(
+    "/v1/media/uploads/{id}/content",
+    summary="Send an upload's bytes",
+    operation_id="putMediaUploadContent",
+    responses=_TOO_LARGE,
+)
+async def put_upload_content(
+    upload_id: UploadIdPath,
+    request: Request,
+    library: Library,
+    expires: Expires = None,
+    signature: Signature = None,
+) -> UploadRead:
+    """Step 2 of 3: the raw file as the request body, to the signed URL (no API key)."""
+    _check_signature((await library.signer()).verify(UPLOAD, upload_id, expires, signature))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > library.max_bytes:
+        raise service.too_large(library.max_bytes)
+    return await service.receive_upload(library, upload_id, request.stream())
+
+
+@router.post(
+    "/v1/media/uploads/{id}/complete",
+    summary="Complete a large upload",
+    operation_id="completeMediaUpload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MediaRead,
+    responses={409: ERROR_RESPONSES[400] | {"description": "No bytes uploaded yet"}},
+)
+async def complete_upload(
+    upload_id: UploadIdPath, session: WriteSession, principal: Writer, library: Library
+) -> Response:
+    """Step 3 of 3: turn the received bytes into a media object (repeating it returns it)."""
+    media, created = await service.complete_upload(session, library, principal, upload_id)
+    return JSONResponse(
+        media.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )

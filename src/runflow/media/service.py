@@ -1,0 +1,313 @@
+"""Media operations behind the endpoints: ingest, read, list, move, delete, uploads.
+
+Incoming bytes are staged, capped and sniffed before anything is stored, so a refused file
+leaves neither a row nor an object behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.auth.dependencies import Principal
+from runflow.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from runflow.kit.clock import utcnow
+from runflow.kit.ids import new_id
+from runflow.media import repository
+from runflow.media.library import MediaLibrary, new_media, storage_key
+from runflow.media.models import Media, MediaSource, MediaUpload, UploadStatus
+from runflow.media.schemas import MediaPage, MediaRead, UploadCreate, UploadRead
+from runflow.media.sniff import MediaInfo, MediaRefused
+from runflow.media.staging import StagedFile, TooLarge, staged
+from runflow.query.cursor import CursorCodec
+
+_PURGE_CHUNK = 50
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The file exceeds the {limit}-byte limit for media.")
+
+
+def refusal(refused: MediaRefused, loc: list[str | int], declared: str | None) -> ApiError:
+    """A 422 naming the field, what is wrong with the bytes, and what the client claimed."""
+    message = str(refused)
+    if declared and refused.reason == "NOT_MEDIA":
+        message = f"{message} (declared as {declared})"
+    return ValidationFailed(
+        f"The file was refused: {message}.",
+        errors=[{"loc": loc, "msg": message, "type": f"media_{refused.reason.lower()}"}],
+    )
+
+
+async def media_read(library: MediaLibrary, media: Media) -> MediaRead:
+    url, expires_at = (await library.signer()).content_url(media.id, library.url_ttl)
+    return MediaRead(
+        id=media.id,
+        url=url,
+        url_expires_at=expires_at,
+        content_type=media.content_type,
+        size_bytes=media.size_bytes,
+        sha256=media.sha256,
+        width=media.width,
+        height=media.height,
+        duration_ms=media.duration_ms,
+        folder=media.folder,
+        source_code=media.source_code,
+        run_id=media.run_id,
+        created_at=media.created_at,
+    )
+
+
+async def _accept(file: StagedFile, loc: list[str | int], declared: str | None) -> MediaInfo:
+    try:
+        return await file.sniff()
+    except MediaRefused as refused:
+        raise refusal(refused, loc, declared) from None
+
+
+@contextlib.asynccontextmanager
+async def staged_upload(
+    library: MediaLibrary, chunks: AsyncIterable[bytes]
+) -> AsyncIterator[StagedFile]:
+    """The incoming file, staged and capped (413 when over `RUNFLOW_MEDIA_MAX_BYTES`)."""
+    try:
+        async with staged(chunks, limit=library.max_bytes, directory=library.staging_dir) as file:
+            yield file
+    except TooLarge as error:
+        raise too_large(error.limit) from None
+
+
+async def create_media(
+    session: AsyncSession,
+    library: MediaLibrary,
+    principal: Principal,
+    file: StagedFile,
+    *,
+    folder: str | None,
+    declared_type: str | None,
+) -> MediaRead:
+    """`POST /v1/media`: sniff the staged file, then store it."""
+    info = await _accept(file, ["body", "file"], declared_type)
+    media = new_media(
+        org_id=principal.org_id,
+        info=info,
+        size_bytes=file.size_bytes,
+        sha256=file.sha256,
+        source=MediaSource.UPLOAD,
+        folder=folder,
+    )
+    await library.storage.put_file(media.storage_key, file.path, info.content_type)
+    session.add(media)
+    await session.flush()
+    return await media_read(library, media)
+
+
+async def read_media(
+    session: AsyncSession, library: MediaLibrary, principal: Principal, media_id: uuid.UUID
+) -> MediaRead:
+    return await media_read(library, await _owned(session, principal, media_id))
+
+
+async def _owned(session: AsyncSession, principal: Principal, media_id: uuid.UUID) -> Media:
+    media = await repository.get_media(session, principal.org_id, media_id)
+    if media is None:
+        raise NotFound(f"Media {media_id} does not exist.")
+    return media
+
+
+async def move_media(
+    session: AsyncSession,
+    library: MediaLibrary,
+    principal: Principal,
+    media_id: uuid.UUID,
+    folder: str | None,
+) -> MediaRead:
+    media = await _owned(session, principal, media_id)
+    media.folder = folder
+    await session.flush()
+    return await media_read(library, media)
+
+
+async def delete_media(session: AsyncSession, principal: Principal, media_id: uuid.UUID) -> str:
+    """Delete the row; returns the storage key, whose object goes once the delete committed."""
+    media = await _owned(session, principal, media_id)
+    await repository.delete_media(session, media)
+    return media.storage_key
+
+
+async def list_media(
+    session: AsyncSession,
+    library: MediaLibrary,
+    principal: Principal,
+    *,
+    folder: str | None,
+    limit: int,
+    cursor: str | None,
+    from_prev: bool,
+    codec: CursorCodec,
+) -> MediaPage:
+    """Keyset pages on `(org_id[, folder], id)`, newest first; cursors carry a boundary id."""
+    scope: dict[str, Any] = {"list": "media", "org": str(principal.org_id), "folder": folder}
+    boundary: uuid.UUID | None = None
+    if cursor is not None:
+        key = codec.decode(cursor, scope=scope)
+        if key:
+            boundary = _cursor_id(key)
+    backwards = from_prev and boundary is not None
+    rows = await repository.page_media(
+        session,
+        principal.org_id,
+        folder=folder,
+        after=None if backwards else boundary,
+        before=boundary if backwards else None,
+        limit=limit + 1,
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    more_after = True if backwards else has_more
+    more_before = has_more if backwards else boundary is not None
+
+    def at(media: Media) -> str:
+        return codec.encode(scope=scope, key=[str(media.id)])
+
+    return MediaPage(
+        items=[await media_read(library, media) for media in rows],
+        first=codec.encode(scope=scope, key=[]),
+        next=at(rows[-1]) if rows and more_after else None,
+        previous=at(rows[0]) if rows and more_before else None,
+    )
+
+
+def _cursor_id(key: list[Any]) -> uuid.UUID:
+    try:
+        if len(key) == 1 and isinstance(key[0], str):
+            return uuid.UUID(key[0])
+    except ValueError:
+        pass
+    raise BadRequest("The pagination cursor `pq` is invalid.")
+
+
+# -- the three-step upload ----------------------------------------------------------------
+
+
+async def upload_read(library: MediaLibrary, upload: MediaUpload) -> UploadRead:
+    return UploadRead(
+        id=upload.id,
+        status_code=upload.status_code,
+        upload_url=(await library.signer()).upload_url(upload.id, upload.expires_at),
+        expires_at=upload.expires_at,
+        max_bytes=library.max_bytes,
+        folder=upload.folder,
+        content_type=upload.content_type,
+        size_bytes=upload.size_bytes,
+        sha256=upload.sha256,
+        created_at=upload.created_at,
+    )
+
+
+async def _purge_expired_uploads(session: AsyncSession, library: MediaLibrary) -> None:
+    """Abandoned uploads are swept by later ones: rows and any bytes they received."""
+    expired = await repository.expired_uploads(session, utcnow(), _PURGE_CHUNK)
+    for upload in expired:
+        await library.storage.delete(upload.storage_key)
+    await repository.delete_uploads(session, [upload.id for upload in expired])
+
+
+async def create_upload(
+    session: AsyncSession, library: MediaLibrary, principal: Principal, body: UploadCreate
+) -> UploadRead:
+    if body.size_bytes is not None and body.size_bytes > library.max_bytes:
+        raise too_large(library.max_bytes)
+    await _purge_expired_uploads(session, library)
+    upload_id = new_id()
+    now = utcnow()
+    upload = MediaUpload(
+        id=upload_id,
+        org_id=principal.org_id,
+        folder=body.folder,
+        status_code=UploadStatus.PENDING,
+        expires_at=now.replace(microsecond=0) + library.upload_ttl,
+        storage_key=storage_key(principal.org_id, upload_id),
+        created_at=now,
+    )
+    session.add(upload)
+    await session.flush()
+    return await upload_read(library, upload)
+
+
+async def receive_upload(
+    library: MediaLibrary, upload_id: uuid.UUID, chunks: AsyncIterable[bytes]
+) -> UploadRead:
+    """The `PUT` of the bytes (its URL's signature was checked by the route).
+
+    The body is staged and sniffed outside any transaction — a slow client must not hold
+    the database — and the upload row is updated in a short one afterwards."""
+    database = library.database
+    async with database.transaction(write=False) as session:
+        upload = await repository.get_upload(session, upload_id)
+    if upload is None or upload.expires_at < utcnow():
+        raise NotFound(f"Upload {upload_id} does not exist or has expired.")
+    async with staged_upload(library, chunks) as file:
+        info = await _accept(file, ["body"], None)
+        await library.storage.put_file(upload.storage_key, file.path, info.content_type)
+    async with database.transaction() as session:
+        received = await repository.get_upload(session, upload_id)
+        if received is None:
+            raise NotFound(f"Upload {upload_id} does not exist or has expired.")
+        received.status_code = UploadStatus.RECEIVED
+        received.content_type = info.content_type
+        received.size_bytes = file.size_bytes
+        received.sha256 = file.sha256
+        received.width, received.height = info.width, info.height
+        received.duration_ms = info.duration_ms
+        await session.flush()
+    return await upload_read(library, received)
+
+
+async def complete_upload(
+    session: AsyncSession, library: MediaLibrary, principal: Principal, upload_id: uuid.UUID
+) -> tuple[MediaRead, bool]:
+    """The media object, and whether this call created it (a repeated call returns it)."""
+    upload = await repository.get_upload(session, upload_id, principal.org_id)
+    if upload is None:
+        done = await repository.get_media(session, principal.org_id, upload_id)
+        if done is None:
+            raise NotFound(f"Upload {upload_id} does not exist.")
+        return await media_read(library, done), False
+    if upload.expires_at < utcnow():
+        raise NotFound(f"Upload {upload_id} has expired.")
+    if upload.status_code != UploadStatus.RECEIVED:
+        raise Conflict("No bytes have been uploaded yet: PUT them to `upload_url` first.")
+    assert upload.content_type is not None
+    assert upload.size_bytes is not None
+    assert upload.sha256 is not None
+    media = Media(
+        id=upload.id,
+        org_id=upload.org_id,
+        storage_key=upload.storage_key,
+        content_type=upload.content_type,
+        size_bytes=upload.size_bytes,
+        sha256=upload.sha256,
+        width=upload.width,
+        height=upload.height,
+        duration_ms=upload.duration_ms,
+        folder=upload.folder,
+        source_code=MediaSource.UPLOAD,
+    )
+    await repository.delete_uploads(session, [upload.id])
+    session.add(media)
+    await session.flush()
+    return await media_read(library, media), True
