@@ -158,7 +158,9 @@ async def test_a_missing_file_field_is_a_validation_error(
     assert response.json()["errors"][0]["loc"] == ["body", "file"]
 
 
-@pytest.mark.parametrize("folder", ["/leading", "trailing/", "a//b", "semi;colon", "x" * 256])
+@pytest.mark.parametrize(
+    "folder", ["/leading", "trailing/", "a//b", "semi;colon", "../up", "a/.", "x" * 256]
+)
 async def test_a_malformed_folder_is_refused(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database, folder: str
 ) -> None:

@@ -8,14 +8,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-FOLDER_PATTERN = r"^[A-Za-z0-9_.\- ]+(/[A-Za-z0-9_.\- ]+)*$"
+# Names start with a letter, digit or `_`, so no segment is `.` or `..`.
+FOLDER_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*(/[A-Za-z0-9_][A-Za-z0-9_.\- ]*)*$"
 
 Folder = Annotated[
     str,
     StringConstraints(min_length=1, max_length=255, pattern=FOLDER_PATTERN),
     Field(
         description="A folder path such as `campaigns/spring`: names of letters, digits, "
-        "spaces, `_`, `.` and `-`, separated by `/`.",
+        "spaces, `_`, `.` and `-` (starting with a letter, digit or `_`), separated by `/`.",
         examples=["campaigns/spring"],
     ),
 ]
@@ -36,6 +37,7 @@ class MediaRead(BaseModel):
     duration_ms: int | None = Field(description="Videos and animated images only.")
     folder: str | None
     source_code: str = Field(description="`upload`, `url`, `data_uri` or `output`.")
+    source_url: str | None = Field(description="The URL it was fetched from (`url` only).")
     run_id: uuid.UUID | None = Field(
         description="The run that produced it (outputs) or fetched it (URL and data: inputs)."
     )

@@ -64,6 +64,7 @@ async def media_read(library: MediaLibrary, media: Media) -> MediaRead:
         duration_ms=media.duration_ms,
         folder=media.folder,
         source_code=media.source_code,
+        source_url=media.source_url,
         run_id=media.run_id,
         created_at=media.created_at,
     )

@@ -1,0 +1,157 @@
+"""The three-step upload: create → PUT the bytes to the signed URL → complete."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from runflow.config import Settings
+from runflow.db.engine import Database
+from tests.media.helpers import (
+    SVG,
+    download,
+    local_path,
+    media_rows,
+    mp4,
+    noise_png,
+    png,
+    stored_files,
+)
+
+
+async def start(client: httpx.AsyncClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = await client.post("/v1/media/uploads", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    upload: dict[str, Any] = response.json()
+    return upload
+
+
+async def put(client: httpx.AsyncClient, upload: dict[str, Any], data: Any) -> httpx.Response:
+    """PUT to the signed URL, with no API key."""
+    return await client.put(local_path(upload["upload_url"]), content=data)
+
+
+@pytest.mark.media(max_body_bytes=1_000_000)
+async def test_a_file_larger_than_the_request_body_cap_uploads_in_three_steps(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    data = noise_png(700, 700)  # ~1.5 MB: over the 1 MB body cap of every other route
+    upload = await start(client, auth, folder="raw", size_bytes=len(data))
+    assert (upload["status_code"], upload["upload_method"]) == ("pending", "PUT")
+
+    sent = await put(client, upload, data)
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["status_code"] == "received"
+    assert sent.json()["sha256"] == hashlib.sha256(data).hexdigest()
+
+    done = await client.post(f"/v1/media/uploads/{upload['id']}/complete", headers=auth)
+    assert done.status_code == 201, done.text
+    media = done.json()
+    assert media["id"] == upload["id"]
+    assert (media["content_type"], media["width"], media["height"]) == ("image/png", 700, 700)
+    assert (media["size_bytes"], media["folder"]) == (len(data), "raw")
+    assert (await download(client, media["url"])).content == data
+
+    again = await client.post(f"/v1/media/uploads/{upload['id']}/complete", headers=auth)
+    assert again.status_code == 200
+    assert again.json()["id"] == media["id"]
+
+
+async def test_a_video_uploads_in_three_steps(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    upload = await start(client, auth)
+    assert (await put(client, upload, mp4(frames=6, fps=12))).status_code == 200
+    media = (await client.post(f"/v1/media/uploads/{upload['id']}/complete", headers=auth)).json()
+    assert (media["content_type"], media["duration_ms"]) == ("video/mp4", 500)
+
+
+async def test_completing_before_the_bytes_arrive_is_a_conflict(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    upload = await start(client, auth)
+    response = await client.post(f"/v1/media/uploads/{upload['id']}/complete", headers=auth)
+    assert response.status_code == 409
+    assert response.json()["code"] == "CONFLICT"
+    assert await media_rows(database) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [(SVG, "media_svg"), (b"", "media_empty"), (png()[:-12], "media_corrupt"),
+     (b"plain text", "media_not_media")],
+    ids=["svg", "empty", "truncated-png", "text"],
+)  # fmt: skip
+async def test_refused_bytes_leave_the_upload_pending_and_nothing_stored(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    database: Database,
+    settings: Settings,
+    data: bytes,
+    kind: str,
+) -> None:
+    upload = await start(client, auth)
+    response = await put(client, upload, data)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["type"] == kind
+    assert stored_files(settings.data_dir) == []
+    complete = await client.post(f"/v1/media/uploads/{upload['id']}/complete", headers=auth)
+    assert complete.status_code == 409
+    assert await media_rows(database) == (0, 1)
+
+
+@pytest.mark.media(media_max_bytes=20_000)
+async def test_a_declared_size_over_the_cap_is_refused_at_once(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    response = await client.post("/v1/media/uploads", json={"size_bytes": 20_001}, headers=auth)
+    assert response.status_code == 413
+    assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
+    assert await media_rows(database) == (0, 0)
+
+
+@pytest.mark.media(media_max_bytes=20_000)
+async def test_bytes_over_the_cap_are_413_declared_or_streamed(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, settings: Settings
+) -> None:
+    data = noise_png(100, 100)
+    upload = await start(client, auth)
+
+    declared = await put(client, upload, data)
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted as it streams
+        for offset in range(0, len(data), 4096):
+            yield data[offset : offset + 4096]
+
+    streamed = await put(client, upload, chunked())
+
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
+    assert stored_files(settings.data_dir) == []
+    assert await media_rows(database) == (0, 1)
+
+
+async def test_a_tampered_upload_url_is_403(
+    client: httpx.AsyncClient, auth: dict[str, str], settings: Settings
+) -> None:
+    upload = await start(client, auth)
+    path = local_path(upload["upload_url"])
+    response = await client.put(path[:-2] + "xx", content=png())
+    assert response.status_code == 403
+    assert response.json()["code"] == "PERMISSION_DENIED"
+    assert stored_files(settings.data_dir) == []
+
+
+async def test_an_unknown_upload_is_not_found(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/media/uploads/0190a8c4-0000-7000-8000-000000000000/complete", headers=auth
+    )
+    assert response.status_code == 404
