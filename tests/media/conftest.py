@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -33,8 +32,3 @@ async def media_server(local_ca: LocalCA) -> AsyncIterator[MediaServer]:
         yield server
     finally:
         await server.stop()
-
-
-@pytest.fixture
-def media_root(settings: Settings) -> Path:
-    return settings.data_dir / "media"

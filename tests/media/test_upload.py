@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import httpx
 import pytest
+from PIL import Image
 
 from runflow.auth.models import Role
 from runflow.config import Settings
@@ -50,6 +52,16 @@ async def test_the_content_type_is_sniffed_not_taken_from_the_client(
     media = await uploaded(client, auth, jpeg, filename="x.png", content_type="image/png")
     assert media["content_type"] == "image/jpeg"
     assert (media["width"], media["height"]) == (40, 30)
+
+
+async def test_a_camera_jpeg_with_extra_pictures_is_a_still_jpeg(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    first, second = Image.new("RGB", (40, 30), (10, 20, 30)), Image.new("RGB", (40, 30), "red")
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[second])  # multi-picture JPEG
+    media = await uploaded(client, auth, buffer.getvalue(), content_type="image/jpeg")
+    assert (media["content_type"], media["width"], media["duration_ms"]) == ("image/jpeg", 40, None)
 
 
 async def test_a_video_records_its_size_and_duration(

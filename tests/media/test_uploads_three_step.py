@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from runflow.config import Settings
 from runflow.db.engine import Database
+from runflow.kit.clock import utcnow
+from runflow.media.models import MediaUpload
 from tests.media.helpers import (
     SVG,
     download,
@@ -155,3 +159,23 @@ async def test_an_unknown_upload_is_not_found(
         "/v1/media/uploads/0190a8c4-0000-7000-8000-000000000000/complete", headers=auth
     )
     assert response.status_code == 404
+
+
+async def test_an_abandoned_upload_is_swept_with_its_bytes(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, settings: Settings
+) -> None:
+    abandoned = await start(client, auth)
+    assert (await put(client, abandoned, png())).status_code == 200
+    assert len(stored_files(settings.data_dir)) == 1
+    async with database.transaction() as session:
+        await session.execute(
+            update(MediaUpload).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+    late = await client.post(f"/v1/media/uploads/{abandoned['id']}/complete", headers=auth)
+    assert late.status_code == 404
+    assert (await put(client, abandoned, png())).status_code == 404
+    await start(client, auth)  # creating an upload sweeps expired ones
+
+    assert await media_rows(database) == (0, 1)
+    assert stored_files(settings.data_dir) == []

@@ -18,6 +18,8 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from runflow.models_builtin.imaging import MAX_INPUT_PIXELS
 
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+# Pillow reports camera JPEGs that carry extra pictures (multi-picture format) as MPO.
+_CONTENT_TYPES = {**IMAGE_FORMATS, "MPO": "image/jpeg"}
 _VIDEO_BRANDS = {b"qt  ": "video/quicktime"}  # every other ftyp brand we open is MP4-family
 _MAX_FRAMES = 10_000
 _HEAD = 1024
@@ -113,7 +115,9 @@ def _sniff_image(path: Path) -> MediaInfo:
         Image.DecompressionBombWarning,
     ) as error:
         raise _image_refusal(error) from None
-    return MediaInfo(IMAGE_FORMATS[format_name], width, height, duration_ms if frames > 1 else None)
+    # Several frames are an animation, except in MPO, where they are stereo or preview pictures.
+    animated = frames > 1 and format_name != "MPO"
+    return MediaInfo(_CONTENT_TYPES[format_name], width, height, duration_ms if animated else None)
 
 
 def _sniff_video(path: Path, brand: bytes) -> MediaInfo:
