@@ -57,9 +57,10 @@ def bucket(s3_endpoint: str) -> Iterator[str]:
     try:
         yield BUCKET
     finally:
-        for key in _keys(s3_endpoint):
-            client.delete_object(Bucket=BUCKET, Key=key)
-        client.delete_bucket(Bucket=BUCKET)
+        if BUCKET in {entry["Name"] for entry in client.list_buckets().get("Buckets", [])}:
+            for key in _keys(s3_endpoint):
+                client.delete_object(Bucket=BUCKET, Key=key)
+            client.delete_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture
@@ -175,3 +176,20 @@ async def test_run_inputs_and_outputs_live_in_the_bucket(
     output_url = batch["output"]["items"][0]["output"]["image"]
     assert image_size((await download(client, output_url)).content) == (80, 60)
     assert len(_keys(s3_endpoint)) == 2  # the data: URI input and the output
+
+
+@pytest.mark.engine(worker_concurrency=2)
+async def test_an_unavailable_bucket_fails_the_run_at_dispatch(
+    client: httpx.AsyncClient, auth: dict[str, str], s3_endpoint: str, database: Database
+) -> None:
+    _client(s3_endpoint).delete_bucket(Bucket=BUCKET)
+    uri = "data:image/png;base64," + base64.b64encode(png(40, 30)).decode()
+    created = await create_batch(client, auth, [{"image": uri}], "runflow/upscale")
+
+    batch = await terminal_batch(client, auth, created["id"], timeout_s=60)
+
+    assert batch["status_code"] == "failed", batch
+    error = batch["output"]["items"][0]["error"]
+    assert (error["code"], error["stage"]) == ("MEDIA_STORE_FAILED", "dispatch")
+    assert "NoSuchBucket" in error["message"]
+    assert await media_rows(database) == (0, 0)

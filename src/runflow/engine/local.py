@@ -18,7 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from runflow.engine.media_io import InputFetchFailed, OutputStoreFailed, RunMedia
+import structlog
+
+from runflow.engine.media_io import (
+    InputFetchFailed,
+    MediaStoreFailed,
+    OutputStoreFailed,
+    RunMedia,
+)
 from runflow.engine.node_cache import DiskNodeCache
 from runflow.engine.providers import (
     Failed,
@@ -33,6 +40,8 @@ from runflow.engine.providers import (
 from runflow.kit.clock import utcnow
 from runflow.models_builtin import FLOWS
 from runflow.models_builtin.flow import Cancelled, Flow, Node, NodeContext, run_flow
+
+log = structlog.get_logger(__name__)
 
 _NODE_NAMESPACE = uuid.UUID("6f1c5d1e-8d53-4a44-9a57-1f0b6c7a2b10")
 
@@ -165,6 +174,13 @@ class LocalProvider(Provider):
             emit(Failed("CANCELLED", "The run was cancelled."))
         except InputFetchFailed as exc:
             emit(Failed("INPUT_FETCH_FAILED", str(exc), "dispatch"))
+        except MediaStoreFailed as exc:
+            # The media storage, not the input, failed: worth another attempt.
+            emit(Failed("MEDIA_STORE_FAILED", str(exc), "dispatch", retryable=True))
+        except Exception as exc:
+            # Whatever else went wrong still ends the run, instead of leaving it to time out.
+            log.exception("flow_crashed", run_id=str(execution.job.run_id))
+            emit(Failed("INTERNAL_ERROR", f"The run failed to execute ({type(exc).__name__})."))
 
     async def _echo(self, execution: _Execution) -> list[ProviderEvent]:
         job = execution.job

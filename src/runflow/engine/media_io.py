@@ -49,6 +49,10 @@ class InputFetchFailed(Exception):
     """A media input could not be turned into accepted bytes."""
 
 
+class MediaStoreFailed(Exception):
+    """The media storage could not keep an input's bytes."""
+
+
 class OutputStoreFailed(Exception):
     """The storage refused a model's output file."""
 
@@ -151,7 +155,10 @@ class RunMedia:
             source_url=url,
             run_id=job.run_id,
         )
-        await self.library.storage.put_file(media.storage_key, file.path, info.content_type)
+        try:
+            await self.library.storage.put_file(media.storage_key, file.path, info.content_type)
+        except Exception as error:
+            raise MediaStoreFailed(f"the input could not be stored: {error}") from error
         try:
             async with self.library.database.transaction() as session:
                 session.add(media)
