@@ -13,10 +13,19 @@ from typing import Any
 import httpx
 import pytest
 
+from runflow.config import Settings
 from runflow.db.engine import Database
 from tests.conftest import MakeKey
 from tests.engine.polling import create_batch, terminal_batch
-from tests.media.helpers import download, image_size, media_rows, mp4, png, uploaded
+from tests.media.helpers import (
+    download,
+    image_size,
+    media_rows,
+    mp4,
+    png,
+    stored_files,
+    uploaded,
+)
 from tests.media.server import MediaServer
 from tests.models_builtin.synthetic import encode, face_cartoon, flat_grey, gradient
 
@@ -69,6 +78,8 @@ async def test_upscale_batch_over_https_urls(
     ]
     urls.append(media_server.file("/img/photo.jpg", encode(gradient(30, 20), "JPEG"), "image/jpeg"))
     sizes.append((30, 20))
+    urls.append(media_server.redirect("/moved", "/img/1.png", status=301))  # followed, re-vetted
+    sizes.append((64, 48))
 
     created = await create_batch(
         client,
@@ -91,7 +102,7 @@ async def test_upscale_batch_over_https_urls(
         assert (fetched["source_code"], fetched["source_url"]) == ("url", url)
         assert fetched["run_id"] == item["run_id"]
     outputs = (await client.get("/v1/media?limit=100", headers=auth)).json()["items"]
-    assert sorted(m["source_code"] for m in outputs) == ["output"] * 4 + ["url"] * 4
+    assert sorted(m["source_code"] for m in outputs) == ["output"] * 5 + ["url"] * 5
 
 
 async def test_a_data_uri_input_is_recorded_as_a_media_id(
@@ -148,6 +159,7 @@ async def test_inputs_that_cannot_be_fetched_fail_at_dispatch_and_leave_nothing(
     database: Database,
     media_server: MediaServer,
     make_key: MakeKey,
+    settings: Settings,
 ) -> None:
     video = await uploaded(client, auth, mp4(), content_type="video/mp4")
     other_org = {"Authorization": f"Bearer {await make_key(org='globex', email='g@globex.test')}"}
@@ -162,6 +174,7 @@ async def test_inputs_that_cannot_be_fetched_fail_at_dispatch_and_leave_nothing(
         "not-an-image": media_server.file("/page.png", b"<html>hello</html>", "image/png"),
         "svg": media_server.file("/logo.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
         "missing": media_server.url("/nowhere.png"),
+        "redirect-loop": media_server.redirect("/loop", "/loop"),
         "video-as-image": video["id"],
         "other-org": foreign["id"],
         "unknown-id": "0190a8c4-0000-7000-8000-000000000000",
@@ -181,9 +194,12 @@ async def test_inputs_that_cannot_be_fetched_fail_at_dispatch_and_leave_nothing(
     assert "40000-byte limit" in messages["too-big"]
     assert "SVG" in messages["svg"]
     assert "HTTP 404" in messages["missing"]
+    assert "more than 5 redirects" in messages["redirect-loop"]
     assert "video/mp4, not image" in messages["video-as-image"]
     assert "does not exist" in messages["other-org"]
     assert await media_rows(database) == before  # no media object from any failed fetch
+    # ... and no bytes: only the two uploads are stored, nothing is left in staging.
+    assert len(stored_files(settings.data_dir)) == 2
 
 
 @pytest.mark.media(media_fetch_ca_bundle=None)
