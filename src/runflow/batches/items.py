@@ -1,6 +1,7 @@
-"""`GET /batches/{batch_id}/items`: items with live run state, paged by keyset cursors.
+"""`GET /batches/{batch_id}/items`: items with the live state of their runs, through the query kit.
 
-Pages seek on the `(batch_id, sequence_index)` index, so page 10,000 costs what page 1 does.
+The default order, `sequence_index`, is unique within a batch, so pages seek on the
+`(batch_id, sequence_index)` index alone: page 10,000 costs what page 1 does.
 """
 
 from __future__ import annotations
@@ -8,101 +9,115 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from runflow.auth.dependencies import Principal
 from runflow.batches import repository
 from runflow.batches.lifecycle import error_of
 from runflow.batches.models import BatchItem
 from runflow.batches.schemas import BatchItemPage, BatchItemRow
-from runflow.errors import BadRequest, NotFound
+from runflow.errors import NotFound
 from runflow.query.cursor import CursorCodec
-from runflow.runs.models import Run
+from runflow.query.fields import Field, Kind
+from runflow.query.listing import Listing, ListParams, fetch_page, plan
+from runflow.runs.embedding import run_details
+from runflow.runs.models import FailureStage, Run, RunStatus
 
-_ROW_COLUMNS = (
-    BatchItem.id,
-    BatchItem.batch_id,
-    BatchItem.sequence_index,
-    BatchItem.run_id,
-    BatchItem.created_at,
-    BatchItem.client_ref,
-    Run.status_code,
-    Run.input,
-    Run.cost,
-    Run.output,
-    Run.failure_code,
-    Run.failure_message,
-    Run.failure_stage_code,
-    Run.started_at,
-    Run.completed_at,
+ITEMS = Listing(
+    name="batch_items",
+    filters={
+        "id": Field(BatchItem.id, Kind.UUID, sortable=True, unique=True),
+        "sequence_index": Field(BatchItem.sequence_index, Kind.INTEGER, sortable=True, unique=True),
+        "run_id": Field(BatchItem.run_id, Kind.UUID),
+        "client_ref": Field(BatchItem.client_ref, Kind.STRING, nullable=True, sortable=True),
+        "status_code": Field(Run.status_code, Kind.ENUM, choices=tuple(RunStatus), sortable=True),
+        "created_at": Field(BatchItem.created_at, Kind.TIMESTAMP, sortable=True),
+        "started_at": Field(Run.started_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+        "completed_at": Field(Run.completed_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+        "cost": Field(Run.cost, Kind.DECIMAL, nullable=True, sortable=True),
+        "run.failure_code": Field(Run.failure_code, Kind.STRING, nullable=True),
+        "run.failure_stage_code": Field(
+            Run.failure_stage_code, Kind.ENUM, nullable=True, choices=tuple(FailureStage)
+        ),
+        "run.duration_ms": Field(Run.duration_ms, Kind.INTEGER, nullable=True, sortable=True),
+        "run.attempt": Field(Run.attempt, Kind.INTEGER),
+    },
+    default_sort="sequence_index:asc",
+    fields=tuple(name for name in BatchItemRow.model_fields if name != "run"),
+    embeds=("run",),
 )
 
+# What each output field reads. JSON columns are selected only when their field is asked for.
+_COLUMNS: dict[str, tuple[InstrumentedAttribute[Any], ...]] = {
+    "id": (BatchItem.id,),
+    "batch_id": (BatchItem.batch_id,),
+    "sequence_index": (BatchItem.sequence_index,),
+    "run_id": (BatchItem.run_id,),
+    "created_at": (BatchItem.created_at,),
+    "client_ref": (BatchItem.client_ref,),
+    "status_code": (Run.status_code,),
+    "input": (Run.input,),
+    "cost": (Run.cost,),
+    "output": (Run.output,),
+    "error": (Run.failure_code, Run.failure_message, Run.failure_stage_code),
+    "started_at": (Run.started_at,),
+    "completed_at": (Run.completed_at,),
+}
 
-def _item_row(row: Row[Any]) -> BatchItemRow:
-    return BatchItemRow(
-        id=row.id,
-        batch_id=row.batch_id,
-        sequence_index=row.sequence_index,
-        run_id=row.run_id,
-        created_at=row.created_at,
-        client_ref=row.client_ref,
-        status_code=row.status_code,
-        input=row.input,
-        cost=row.cost,
-        output=row.output,
-        error=error_of(row.failure_code, row.failure_message, row.failure_stage_code),
-        started_at=row.started_at,
-        completed_at=row.completed_at,
-    )
+
+def _selected(names: set[str]) -> list[ColumnElement[Any]]:
+    """The columns for `names`, each labelled with its field's name (or its own, for `error`)."""
+    columns: dict[str, ColumnElement[Any]] = {}
+    for name in names:
+        sources = _COLUMNS[name]
+        for column in sources:
+            label = name if len(sources) == 1 else column.key or name
+            columns.setdefault(label, column.label(label))
+    return list(columns.values())
+
+
+def _row(row: Row[Any], fields: frozenset[str]) -> dict[str, Any]:
+    values = row._mapping
+    item = {name: values[name] for name in fields if name != "error"}
+    if "error" in fields:
+        item["error"] = error_of(
+            values["failure_code"], values["failure_message"], values["failure_stage_code"]
+        )
+    return item
 
 
 async def list_items(
     session: AsyncSession,
     principal: Principal,
     batch_id: uuid.UUID,
-    *,
-    limit: int,
-    cursor: str | None,
-    from_prev: bool,
+    params: ListParams,
     codec: CursorCodec,
-) -> BatchItemPage:
+) -> tuple[BatchItemPage, set[str]]:
+    """One page of the batch's items and the item fields to render."""
+    request = plan(ITEMS, params, parent=batch_id, codec=codec)
     if await repository.get_batch(session, principal.org_id, batch_id) is None:
         raise NotFound(f"Batch {batch_id} does not exist.")
-    scope = {"list": "batch_items", "parent": str(batch_id), "sort": "sequence_index:asc"}
-    statement = select(*_ROW_COLUMNS).join(Run, Run.id == BatchItem.run_id)
-    statement = statement.where(BatchItem.batch_id == batch_id)
-    backwards = cursor is not None and from_prev
-    boundary = -1
-    if cursor is not None:
-        key = codec.decode(cursor, scope=scope)
-        if len(key) != 1 or not isinstance(key[0], int):
-            raise BadRequest("The pagination cursor `pq` is invalid.")
-        boundary = key[0]
-        seek = (
-            BatchItem.sequence_index < boundary
-            if backwards
-            else (BatchItem.sequence_index > boundary)
-        )
-        statement = statement.where(seek)
-    order = BatchItem.sequence_index.desc() if backwards else BatchItem.sequence_index.asc()
-    rows = list((await session.execute(statement.order_by(order).limit(limit + 1))).all())
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    if backwards:
-        rows.reverse()
-    items = [_item_row(row) for row in rows]
-
-    def cursor_at(sequence_index: int) -> str:
-        return codec.encode(scope=scope, key=[sequence_index])
-
-    # A boundary is a real row: going back, rows follow it; going forward from row ≥ 0,
-    # rows precede it (`first` carries -1, before every row).
-    more_after = True if backwards else has_more
-    more_before = has_more if backwards else boundary >= 0
-    return BatchItemPage(
-        items=items,
-        first=codec.encode(scope=scope, key=[-1]),
-        next=cursor_at(items[-1].sequence_index) if items and more_after else None,
-        previous=cursor_at(items[0].sequence_index) if items and more_before else None,
+    embed_run = "run" in request.embeds
+    read = set(request.fields) | ({"run_id"} if embed_run else set())
+    statement = (
+        select(*_selected(read))
+        .select_from(BatchItem)
+        .join(Run, Run.id == BatchItem.run_id)
+        .where(BatchItem.batch_id == batch_id)
+    )
+    page = await fetch_page(session, statement, request, codec)
+    rows = [_row(row, frozenset(read)) for row in page.rows]
+    runs = await run_details(session, [row["run_id"] for row in rows]) if embed_run else {}
+    items = [
+        BatchItemRow.model_construct(**row, run=runs.get(row["run_id"]) if embed_run else None)
+        for row in rows
+    ]
+    # `run` is null unless embedded; it shows when asked for or when no projection was.
+    every_field = request.fields == frozenset(ITEMS.fields)
+    rendered = set(request.fields) | ({"run"} if embed_run or every_field else set())
+    return (
+        BatchItemPage(items=items, first=page.first, next=page.next, previous=page.previous),
+        rendered,
     )

@@ -21,10 +21,10 @@ from runflow.batches.schemas import (
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
-from runflow.errors import ERROR_RESPONSES, BadRequest
+from runflow.errors import ERROR_RESPONSES
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
-from runflow.query.cursor import CursorCodec
+from runflow.query.listing import Cursors, ListQuery, page_response
 
 router = APIRouter(tags=["Batches"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
 
@@ -109,50 +109,20 @@ async def cancel_batch(
     return cancelled
 
 
-_NOT_YET = "is not supported yet"
-
-
 @router.get(
     "/v1/batches/{batch_id}/items",
     summary="List batch items with live execution state",
     operation_id="listBatchItems",
+    response_model=BatchItemPage,
 )
 async def list_batch_items(
     batch_id: BatchIdPath,
-    request: Request,
+    params: ListQuery,
+    codec: Cursors,
     session: ReadSession,
     principal: Reader,
-    q: Annotated[str | None, Query(description="ANTLR filter expression")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=500, description="Page size")] = None,
-    sort_by: Annotated[
-        str | None, Query(description="Sort expression (e.g. created_at:desc)")
-    ] = None,
-    fields: Annotated[str | None, Query(description="Field projection (e.g. id,name)")] = None,
-    embed: Annotated[
-        str | None,
-        Query(
-            description="Relation embedding. Available values: run. Use a comma-separated "
-            "list to request multiple embeds."
-        ),
-    ] = None,
-    pq: Annotated[str | None, Query(description="Pagination cursor query")] = None,
-    from_prev: Annotated[bool, Query(description="Backward pagination flag")] = False,
-) -> BatchItemPage:
-    """Items in `sequence_index` order with each run's live status, input, output and cost."""
-    unsupported = {"q": q, "sort_by": sort_by, "fields": fields, "embed": embed}
-    for name, value in unsupported.items():
-        if value is not None:
-            raise BadRequest(
-                f"`{name}` {_NOT_YET} on this endpoint.",
-                errors=[{"loc": ["query", name], "msg": _NOT_YET, "type": "unsupported"}],
-            )
-    codec: CursorCodec = request.app.state.cursor_codec
-    return await batch_items.list_items(
-        session,
-        principal,
-        batch_id,
-        limit=limit or 50,
-        cursor=pq,
-        from_prev=from_prev,
-        codec=codec,
-    )
+) -> Response:
+    """Items in `sequence_index` order (or `sort_by`) with each run's live status, input,
+    output and cost; `q` filters, `fields` projects, `embed=run` inlines whole runs."""
+    page, fields = await batch_items.list_items(session, principal, batch_id, params, codec)
+    return page_response(page, fields)

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runflow.kit.schemas import MoneyString, Schema
+from runflow.kit.schemas import (
+    MAX_CALLBACK_URL_LENGTH,
+    MoneyString,
+    Schema,
+    check_callback_url,
+    check_metadata,
+)
+from runflow.runs.schemas import RunDetail
 
 MAX_ITEMS = 100
 MAX_CLIENT_REF_LENGTH = 255
-MAX_CALLBACK_URL_LENGTH = 2048
-MAX_METADATA_BYTES = 16 * 1024
-
-
-def check_callback_url(value: str | None) -> str | None:
-    """An absolute http(s) URL with a host; the SSRF guard checks where it points."""
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http:// or https:// URL")
-    return value
-
-
-def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(json.dumps(value)) > MAX_METADATA_BYTES:
-        raise ValueError(f"must serialise to at most {MAX_METADATA_BYTES} bytes of JSON")
-    return value
 
 
 class BatchCreate(BaseModel):
@@ -149,7 +136,7 @@ class BatchItemRow(Schema):
     error: dict[str, Any] | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
-    run: dict[str, Any] | None = None
+    run: RunDetail | None = None
 
 
 class BatchItemPage(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,14 @@ def _visible_to(org_id: uuid.UUID) -> Select[Model]:
 
 async def list_models(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Model]:
     statement = _visible_to(org_id).options(*_FULL_MODEL).order_by(Model.owner, Model.slug)
+    return (await session.scalars(statement)).all()
+
+
+async def models_by_id(session: AsyncSession, ids: Collection[uuid.UUID]) -> Sequence[Model]:
+    """Models with everything they show, by id, deleted or not: runs keep their model."""
+    if not ids:
+        return []
+    statement = select(Model).where(Model.id.in_(list(ids))).options(*_FULL_MODEL)
     return (await session.scalars(statement)).all()
 
 

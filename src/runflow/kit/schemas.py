@@ -1,13 +1,35 @@
-"""Pydantic building blocks shared by every domain's response schemas."""
+"""Pydantic building blocks shared by every domain's request and response schemas."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 from runflow.kit.money import format_money
+
+MAX_CALLBACK_URL_LENGTH = 2048
+MAX_METADATA_BYTES = 16 * 1024
+
+
+def check_callback_url(value: str | None) -> str | None:
+    """An absolute http(s) URL with a host; the SSRF guard checks where it points."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value)) > MAX_METADATA_BYTES:
+        raise ValueError(f"must serialise to at most {MAX_METADATA_BYTES} bytes of JSON")
+    return value
+
 
 MONEY_PATTERN = r"^(?!^[-+.]*$)[+-]?0*\d*\.?\d*$"
 

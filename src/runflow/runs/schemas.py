@@ -8,12 +8,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runflow.batches.schemas import (
+from runflow.catalog.schemas import ModelRead
+from runflow.kit.schemas import (
     MAX_CALLBACK_URL_LENGTH,
+    MoneyString,
+    Schema,
     check_callback_url,
     check_metadata,
 )
-from runflow.kit.schemas import MoneyString, Schema
 
 
 class RunCreate(BaseModel):
@@ -98,6 +100,14 @@ class RunRead(Schema):
     failure_code: str | None = None
     failure_message: str | None = None
     failure_stage_code: str | None = None
+
+
+class RunDetail(RunRead):
+    """A run with its node runs, its logs and its model, as `embed=run` inlines it."""
+
+    node_runs: list[NodeRunRead] = Field(default_factory=list)
+    logs: list[RunLogRead] = Field(default_factory=list)
+    model: ModelRead | None = None
 
 
 class RunList(BaseModel):
