@@ -9,9 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from runflow.auth.dependencies import Principal
 from runflow.batches import repository
@@ -22,6 +21,7 @@ from runflow.errors import NotFound
 from runflow.query.cursor import CursorCodec
 from runflow.query.fields import Field, Kind
 from runflow.query.listing import Listing, ListParams, fetch_page, plan
+from runflow.query.projection import Columns, select_columns, values_of
 from runflow.runs.embedding import run_details
 from runflow.runs.models import FailureStage, Run, RunStatus
 
@@ -50,37 +50,26 @@ ITEMS = Listing(
 )
 
 # What each output field reads. JSON columns are selected only when their field is asked for.
-_COLUMNS: dict[str, tuple[InstrumentedAttribute[Any], ...]] = {
-    "id": (BatchItem.id,),
-    "batch_id": (BatchItem.batch_id,),
-    "sequence_index": (BatchItem.sequence_index,),
-    "run_id": (BatchItem.run_id,),
-    "created_at": (BatchItem.created_at,),
-    "client_ref": (BatchItem.client_ref,),
-    "status_code": (Run.status_code,),
-    "input": (Run.input,),
-    "cost": (Run.cost,),
-    "output": (Run.output,),
+_COLUMNS: Columns = {
+    "id": BatchItem.id,
+    "batch_id": BatchItem.batch_id,
+    "sequence_index": BatchItem.sequence_index,
+    "run_id": BatchItem.run_id,
+    "created_at": BatchItem.created_at,
+    "client_ref": BatchItem.client_ref,
+    "status_code": Run.status_code,
+    "input": Run.input,
+    "cost": Run.cost,
+    "output": Run.output,
     "error": (Run.failure_code, Run.failure_message, Run.failure_stage_code),
-    "started_at": (Run.started_at,),
-    "completed_at": (Run.completed_at,),
+    "started_at": Run.started_at,
+    "completed_at": Run.completed_at,
 }
-
-
-def _selected(names: set[str]) -> list[ColumnElement[Any]]:
-    """The columns for `names`, each labelled with its field's name (or its own, for `error`)."""
-    columns: dict[str, ColumnElement[Any]] = {}
-    for name in names:
-        sources = _COLUMNS[name]
-        for column in sources:
-            label = name if len(sources) == 1 else column.key or name
-            columns.setdefault(label, column.label(label))
-    return list(columns.values())
 
 
 def _row(row: Row[Any], fields: frozenset[str]) -> dict[str, Any]:
     values = row._mapping
-    item = {name: values[name] for name in fields if name != "error"}
+    item = values_of(values, _COLUMNS, fields)
     if "error" in fields:
         item["error"] = error_of(
             values["failure_code"], values["failure_message"], values["failure_stage_code"]
@@ -102,7 +91,7 @@ async def list_items(
     embed_run = "run" in request.embeds
     read = set(request.fields) | ({"run_id"} if embed_run else set())
     statement = (
-        select(*_selected(read))
+        select(*select_columns(_COLUMNS, read))
         .select_from(BatchItem)
         .join(Run, Run.id == BatchItem.run_id)
         .where(BatchItem.batch_id == batch_id)

@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from runflow.batches.models import Batch, BatchItem
 from runflow.runs.models import Run
@@ -74,14 +73,3 @@ async def item_outcomes(session: AsyncSession, batch_id: uuid.UUID) -> Sequence[
         .order_by(BatchItem.sequence_index)
     )
     return (await session.execute(statement)).all()
-
-
-async def list_batches(session: AsyncSession, org_id: uuid.UUID, limit: int) -> Sequence[Batch]:
-    statement = (
-        select(Batch)
-        .where(Batch.org_id == org_id)
-        .options(defer(Batch.input), defer(Batch.output))
-        .order_by(Batch.created_at.desc(), Batch.id.desc())
-        .limit(limit)
-    )
-    return (await session.scalars(statement)).all()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Path, Request, status
 from fastapi.responses import Response
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.batches import items as batch_items
-from runflow.batches import repository, service
+from runflow.batches import listing as batch_listing
+from runflow.batches import service
 from runflow.batches.schemas import (
     BatchCreate,
     BatchCreated,
@@ -79,15 +80,15 @@ async def get_batch(
     return await service.read_batch(session, principal, batch_id)
 
 
-@router.get("/v1/batches", summary="List batches", operation_id="listBatches")
+@router.get(
+    "/v1/batches", summary="List batches", operation_id="listBatches", response_model=BatchList
+)
 async def list_batches(
-    session: ReadSession,
-    principal: Reader,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-) -> BatchList:
-    """Your organization's batches, newest first."""
-    batches = await repository.list_batches(session, principal.org_id, limit)
-    return BatchList(items=[service.batch_summary(batch) for batch in batches])
+    params: ListQuery, codec: Cursors, session: ReadSession, principal: Reader
+) -> Response:
+    """Your organization's batches, newest first unless `sort_by` says otherwise."""
+    page, fields = await batch_listing.list_batches(session, principal, params, codec)
+    return page_response(page, fields)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runflow.kit.schemas import (
     MAX_CALLBACK_URL_LENGTH,
+    CursorPage,
     MoneyString,
     Schema,
     check_callback_url,
@@ -114,8 +115,9 @@ class BatchRead(BatchSummary):
     items: list[BatchItemHandle] | None = None
 
 
-class BatchList(BaseModel):
-    """The org's batches, newest first. Read one batch for its input, output and items."""
+class BatchList(CursorPage):
+    """The org's batches, newest first unless sorted. Read one batch for its input, output and
+    items."""
 
     items: list[BatchSummary]
 

@@ -41,6 +41,15 @@ MoneyString = Annotated[
 """An exact amount, serialised as a plain decimal string (`"0.0125"`, never an exponent)."""
 
 
+class CursorPage(BaseModel):
+    """What every list returns around its `items`: cursors to the first, next and previous page
+    (`previous` is followed with `from_prev=true`)."""
+
+    first: str | None = None
+    next: str | None = None
+    previous: str | None = None
+
+
 class Schema(BaseModel):
     """Response schemas read straight from ORM rows."""
 

@@ -5,24 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Path, Request, status
 from fastapi.responses import Response
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
-from runflow.errors import ERROR_RESPONSES, NotFound
+from runflow.errors import ERROR_RESPONSES
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
-from runflow.runs import repository, service
+from runflow.query.listing import Cursors, ListQuery, page_response
+from runflow.runs import listing, service
 from runflow.runs.schemas import (
     NodeRunList,
-    NodeRunRead,
     RunCreate,
     RunList,
     RunLogList,
-    RunLogRead,
     RunRead,
 )
 
@@ -62,15 +61,13 @@ async def create_run(
     )
 
 
-@router.get("/v1/runs", summary="List runs", operation_id="listRuns")
+@router.get("/v1/runs", summary="List runs", operation_id="listRuns", response_model=RunList)
 async def list_runs(
-    session: ReadSession,
-    principal: Reader,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-) -> RunList:
-    """Your organization's runs, newest first."""
-    runs = await repository.list_runs(session, principal.org_id, limit)
-    return RunList(items=[service.run_read(run) for run in runs])
+    params: ListQuery, codec: Cursors, session: ReadSession, principal: Reader
+) -> Response:
+    """Your organization's runs, newest first unless `sort_by` says otherwise."""
+    page, fields = await listing.list_runs(session, principal, params, codec)
+    return page_response(page, fields)
 
 
 @router.get("/v1/runs/{id}", summary="Get run", operation_id="getRun")
@@ -102,31 +99,29 @@ async def cancel_run(
     return cancelled
 
 
-async def _owned_run(session: ReadSession, principal: Reader, run_id: uuid.UUID) -> None:
-    if await repository.get_run(session, principal.org_id, run_id) is None:
-        raise NotFound(f"Run {run_id} does not exist.")
-
-
-@router.get("/v1/runs/{id}/logs", summary="Get run logs", operation_id="getRunLogs")
+@router.get(
+    "/v1/runs/{id}/logs",
+    summary="Get run logs",
+    operation_id="getRunLogs",
+    response_model=RunLogList,
+)
 async def get_run_logs(
-    run_id: RunIdInPath,
-    session: ReadSession,
-    principal: Reader,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 500,
-) -> RunLogList:
-    """The run's log lines, oldest first."""
-    await _owned_run(session, principal, run_id)
-    logs = await repository.logs_of(session, run_id, limit)
-    return RunLogList(items=[RunLogRead.model_validate(row) for row in logs])
+    run_id: RunIdInPath, params: ListQuery, codec: Cursors, session: ReadSession, principal: Reader
+) -> Response:
+    """The run's log lines, oldest first unless `sort_by` says otherwise."""
+    page, fields = await listing.list_logs(session, principal, run_id, params, codec)
+    return page_response(page, fields)
 
 
-@router.get("/v1/runs/{id}/node-runs", summary="Get node runs", operation_id="getRunNodeRuns")
+@router.get(
+    "/v1/runs/{id}/node-runs",
+    summary="Get node runs",
+    operation_id="getRunNodeRuns",
+    response_model=NodeRunList,
+)
 async def get_run_node_runs(
-    run_id: RunIdInPath,
-    session: ReadSession,
-    principal: Reader,
-) -> NodeRunList:
+    run_id: RunIdInPath, params: ListQuery, codec: Cursors, session: ReadSession, principal: Reader
+) -> Response:
     """Each node of the run's flow as it executed (or was served from cache)."""
-    await _owned_run(session, principal, run_id)
-    node_runs = await repository.node_runs_of(session, run_id)
-    return NodeRunList(items=[NodeRunRead.model_validate(row) for row in node_runs])
+    page, fields = await listing.list_node_runs(session, principal, run_id, params, codec)
+    return page_response(page, fields)

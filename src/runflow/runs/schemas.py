@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from runflow.catalog.schemas import ModelRead
 from runflow.kit.schemas import (
     MAX_CALLBACK_URL_LENGTH,
+    CursorPage,
     MoneyString,
     Schema,
     check_callback_url,
@@ -110,13 +111,13 @@ class RunDetail(RunRead):
     model: ModelRead | None = None
 
 
-class RunList(BaseModel):
+class RunList(CursorPage):
     items: list[RunRead]
 
 
-class RunLogList(BaseModel):
+class RunLogList(CursorPage):
     items: list[RunLogRead]
 
 
-class NodeRunList(BaseModel):
+class NodeRunList(CursorPage):
     items: list[NodeRunRead]

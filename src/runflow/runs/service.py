@@ -23,10 +23,14 @@ from runflow.runs.schemas import RunCreate, RunRead
 
 
 def links_for(run: Run) -> dict[str, str]:
-    base = f"/v1/runs/{run.id}"
+    return run_links(run.id, run.batch_id)
+
+
+def run_links(run_id: uuid.UUID, batch_id: uuid.UUID | None) -> dict[str, str]:
+    base = f"/v1/runs/{run_id}"
     links = {"self": base, "logs": f"{base}/logs", "node_runs": f"{base}/node-runs"}
-    if run.batch_id is not None:
-        links["batch"] = f"/v1/batches/{run.batch_id}"
+    if batch_id is not None:
+        links["batch"] = f"/v1/batches/{batch_id}"
     return links
 
 

@@ -1,0 +1,152 @@
+"""`GET /v1/runs`, `/v1/runs/{id}/logs` and `/v1/runs/{id}/node-runs`, through the query kit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.auth.dependencies import Principal
+from runflow.engine.models import NodeRun, RunLog
+from runflow.errors import NotFound
+from runflow.query.cursor import CursorCodec
+from runflow.query.fields import Field, Kind
+from runflow.query.listing import Listing, ListParams, fetch_page, plan
+from runflow.query.projection import Columns, select_columns, values_of
+from runflow.runs import repository
+from runflow.runs.models import FailureStage, Run, RunStatus
+from runflow.runs.schemas import NodeRunList, NodeRunRead, RunList, RunLogList, RunLogRead, RunRead
+from runflow.runs.service import run_links
+
+_RUN_COLUMNS: Columns = {
+    **{name: getattr(Run, name) for name in RunRead.model_fields if hasattr(Run, name)},
+    "metadata": Run.metadata_,
+    "has_logs": exists().where(RunLog.run_id == Run.id),
+    "has_node_runs": exists().where(NodeRun.run_id == Run.id),
+    "links": (Run.id, Run.batch_id),
+}
+
+RUNS = Listing(
+    name="runs",
+    filters={
+        "id": Field(Run.id, Kind.UUID, sortable=True, unique=True),
+        "status_code": Field(Run.status_code, Kind.ENUM, choices=tuple(RunStatus), sortable=True),
+        "model_id": Field(Run.model_id, Kind.UUID),
+        "batch_id": Field(Run.batch_id, Kind.UUID, nullable=True),
+        "client_ref": Field(Run.client_ref, Kind.STRING, nullable=True, sortable=True),
+        "source_code": Field(Run.source_code, Kind.STRING),
+        "created_at": Field(Run.created_at, Kind.TIMESTAMP, sortable=True),
+        "started_at": Field(Run.started_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+        "completed_at": Field(Run.completed_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+        "cost": Field(Run.cost, Kind.DECIMAL, nullable=True, sortable=True),
+        "duration_ms": Field(Run.duration_ms, Kind.INTEGER, nullable=True, sortable=True),
+        "failure_code": Field(Run.failure_code, Kind.STRING, nullable=True),
+        "failure_stage_code": Field(
+            Run.failure_stage_code, Kind.ENUM, nullable=True, choices=tuple(FailureStage)
+        ),
+    },
+    default_sort="created_at:desc",
+    fields=tuple(_RUN_COLUMNS),
+)
+
+_LOG_COLUMNS: Columns = {
+    **{name: getattr(RunLog, name) for name in RunLogRead.model_fields if name != "run"},
+    "run": (),  # always null on a listed log line: the contract's shape
+}
+
+LOGS = Listing(
+    name="run_logs",
+    filters={
+        "id": Field(RunLog.id, Kind.UUID, sortable=True, unique=True),
+        "level_code": Field(RunLog.level_code, Kind.STRING),
+        "message": Field(RunLog.message, Kind.STRING),
+        "timestamp": Field(RunLog.timestamp, Kind.TIMESTAMP, sortable=True),
+    },
+    default_sort="timestamp:asc",
+    fields=tuple(_LOG_COLUMNS),
+)
+
+_NODE_RUN_COLUMNS: Columns = {name: getattr(NodeRun, name) for name in NodeRunRead.model_fields}
+
+NODE_RUNS = Listing(
+    name="node_runs",
+    filters={
+        "id": Field(NodeRun.id, Kind.UUID, sortable=True, unique=True),
+        "node_id": Field(NodeRun.node_id, Kind.UUID),
+        "state_code": Field(NodeRun.state_code, Kind.STRING),
+        "input_signature": Field(NodeRun.input_signature, Kind.STRING),
+        "created_at": Field(NodeRun.created_at, Kind.TIMESTAMP, sortable=True),
+        "started_at": Field(NodeRun.started_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+        "completed_at": Field(NodeRun.completed_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+        "duration_ms": Field(NodeRun.duration_ms, Kind.INTEGER, nullable=True, sortable=True),
+        "cost": Field(NodeRun.cost, Kind.DECIMAL, nullable=True, sortable=True),
+        "retry_count": Field(NodeRun.retry_count, Kind.INTEGER, sortable=True),
+    },
+    default_sort="created_at:asc",
+    fields=tuple(_NODE_RUN_COLUMNS),
+)
+
+
+async def list_runs(
+    session: AsyncSession, principal: Principal, params: ListParams, codec: CursorCodec
+) -> tuple[RunList, frozenset[str]]:
+    request = plan(RUNS, params, parent=principal.org_id, codec=codec)
+    columns = select_columns(_RUN_COLUMNS, request.fields)
+    statement = select(*columns).where(Run.org_id == principal.org_id)
+    page = await fetch_page(session, statement, request, codec)
+    items: list[RunRead] = []
+    for row in page.rows:
+        values: dict[str, Any] = values_of(row._mapping, _RUN_COLUMNS, request.fields)
+        if request.wants("links"):
+            values["links"] = run_links(row.id, row.batch_id)
+        items.append(RunRead.model_construct(**values))
+    listed = RunList(items=items, first=page.first, next=page.next, previous=page.previous)
+    return listed, request.fields
+
+
+async def _owned_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> None:
+    if await repository.get_run(session, principal.org_id, run_id) is None:
+        raise NotFound(f"Run {run_id} does not exist.")
+
+
+async def list_logs(
+    session: AsyncSession,
+    principal: Principal,
+    run_id: uuid.UUID,
+    params: ListParams,
+    codec: CursorCodec,
+) -> tuple[RunLogList, frozenset[str]]:
+    request = plan(LOGS, params, parent=run_id, codec=codec)
+    await _owned_run(session, principal, run_id)
+    columns = select_columns(_LOG_COLUMNS, request.fields)
+    page = await fetch_page(
+        session, select(*columns).where(RunLog.run_id == run_id), request, codec
+    )
+    items = [
+        RunLogRead.model_construct(**values_of(row._mapping, _LOG_COLUMNS, request.fields))
+        for row in page.rows
+    ]
+    listed = RunLogList(items=items, first=page.first, next=page.next, previous=page.previous)
+    return listed, request.fields
+
+
+async def list_node_runs(
+    session: AsyncSession,
+    principal: Principal,
+    run_id: uuid.UUID,
+    params: ListParams,
+    codec: CursorCodec,
+) -> tuple[NodeRunList, frozenset[str]]:
+    request = plan(NODE_RUNS, params, parent=run_id, codec=codec)
+    await _owned_run(session, principal, run_id)
+    columns = select_columns(_NODE_RUN_COLUMNS, request.fields)
+    statement = select(*columns).where(NodeRun.run_id == run_id)
+    page = await fetch_page(session, statement, request, codec)
+    items = [
+        NodeRunRead.model_construct(**values_of(row._mapping, _NODE_RUN_COLUMNS, request.fields))
+        for row in page.rows
+    ]
+    listed = NodeRunList(items=items, first=page.first, next=page.next, previous=page.previous)
+    return listed, request.fields
