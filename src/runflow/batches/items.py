@@ -25,6 +25,23 @@ from runflow.query.projection import Columns, select_columns, values_of
 from runflow.runs.embedding import run_details
 from runflow.runs.models import FailureStage, Run, RunStatus
 
+# What each output field reads. JSON columns are selected only when their field is asked for.
+_COLUMNS: Columns = {
+    "id": BatchItem.id,
+    "batch_id": BatchItem.batch_id,
+    "sequence_index": BatchItem.sequence_index,
+    "run_id": BatchItem.run_id,
+    "created_at": BatchItem.created_at,
+    "client_ref": BatchItem.client_ref,
+    "status_code": Run.status_code,
+    "input": Run.input,
+    "cost": Run.cost,
+    "output": Run.output,
+    "error": (Run.failure_code, Run.failure_message, Run.failure_stage_code),
+    "started_at": Run.started_at,
+    "completed_at": Run.completed_at,
+}
+
 ITEMS = Listing(
     name="batch_items",
     filters={
@@ -45,26 +62,9 @@ ITEMS = Listing(
         "run.attempt": Field(Run.attempt, Kind.INTEGER),
     },
     default_sort="sequence_index:asc",
-    fields=tuple(name for name in BatchItemRow.model_fields if name != "run"),
+    columns=_COLUMNS,
     embeds=("run",),
 )
-
-# What each output field reads. JSON columns are selected only when their field is asked for.
-_COLUMNS: Columns = {
-    "id": BatchItem.id,
-    "batch_id": BatchItem.batch_id,
-    "sequence_index": BatchItem.sequence_index,
-    "run_id": BatchItem.run_id,
-    "created_at": BatchItem.created_at,
-    "client_ref": BatchItem.client_ref,
-    "status_code": Run.status_code,
-    "input": Run.input,
-    "cost": Run.cost,
-    "output": Run.output,
-    "error": (Run.failure_code, Run.failure_message, Run.failure_stage_code),
-    "started_at": Run.started_at,
-    "completed_at": Run.completed_at,
-}
 
 
 def _row(row: Row[Any], fields: frozenset[str]) -> dict[str, Any]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
@@ -13,8 +10,8 @@ from runflow.batches.schemas import BatchList, BatchSummary
 from runflow.batches.service import links_for
 from runflow.query.cursor import CursorCodec
 from runflow.query.fields import Field, Kind
-from runflow.query.listing import Listing, ListParams, fetch_page, plan
-from runflow.query.projection import Columns, select_columns, values_of
+from runflow.query.listing import Listing, ListParams, read_list
+from runflow.query.projection import Columns
 
 _COLUMNS: Columns = {
     **{name: getattr(Batch, name) for name in BatchSummary.model_fields if hasattr(Batch, name)},
@@ -43,22 +40,18 @@ BATCHES = Listing(
         "failure_code": Field(Batch.failure_code, Kind.STRING, nullable=True),
     },
     default_sort="created_at:desc",
-    fields=tuple(_COLUMNS),
+    columns=_COLUMNS,
 )
 
 
 async def list_batches(
     session: AsyncSession, principal: Principal, params: ListParams, codec: CursorCodec
 ) -> tuple[BatchList, frozenset[str]]:
-    request = plan(BATCHES, params, parent=principal.org_id, codec=codec)
-    columns = select_columns(_COLUMNS, request.fields)
-    statement = select(*columns).where(Batch.org_id == principal.org_id)
-    page = await fetch_page(session, statement, request, codec)
-    items: list[BatchSummary] = []
-    for row in page.rows:
-        values: dict[str, Any] = values_of(row._mapping, _COLUMNS, request.fields)
-        if request.wants("links"):
-            values["links"] = links_for(values["id"])
-        items.append(BatchSummary.model_construct(**values))
-    listed = BatchList(items=items, first=page.first, next=page.next, previous=page.previous)
-    return listed, request.fields
+    org_id = principal.org_id
+    where = Batch.org_id == org_id
+    listed = await read_list(session, BATCHES, params, codec, parent=org_id, where=where)
+    if listed.request.wants("links"):
+        for values, row in zip(listed.values, listed.rows, strict=True):
+            values["links"] = links_for(row["id"])
+    items = [BatchSummary.model_construct(**values) for values in listed.values]
+    return BatchList(items=items, **listed.cursors), listed.request.fields

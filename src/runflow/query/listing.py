@@ -1,8 +1,8 @@
 """One way to list anything: `q`, `sort_by`, `fields`, `embed`, `limit` and keyset cursors.
 
 A resource declares a `Listing` (what can be filtered, sorted, projected and embedded); its
-endpoint takes `ListParams`, turns them into a `PageRequest` with `plan()` and reads one page of
-its own statement with `fetch_page()`.
+endpoint takes `ListParams` and reads a page with `read_list()` — or, when it needs more than
+one table's columns, plans it with `plan()` and reads its own statement with `fetch_page()`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy import ColumnElement, Row, RowMapping, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.errors import BadRequest
@@ -23,6 +23,7 @@ from runflow.query.cursor import CursorCodec
 from runflow.query.fields import Field
 from runflow.query.filtering import compile_filter
 from runflow.query.language import QueryError
+from runflow.query.projection import Columns, select_columns, values_of
 from runflow.query.sorting import Sort, parse_sort
 
 MAX_LIMIT = 500
@@ -36,8 +37,13 @@ class Listing:
     name: str
     filters: Mapping[str, Field]
     default_sort: str
-    fields: tuple[str, ...]
+    columns: Columns
     embeds: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The output fields `fields=` may name."""
+        return tuple(self.columns)
 
 
 @dataclass(frozen=True)
@@ -198,4 +204,36 @@ async def fetch_page(
         first=codec.encode(scope=request.scope, key=[]),
         next=cursor_at(rows[-1]) if rows and more_after else None,
         previous=cursor_at(rows[0]) if rows and more_before else None,
+    )
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A page read through its listing: each row's column-field values, and the cursors."""
+
+    request: PageRequest
+    rows: list[RowMapping]
+    values: list[dict[str, Any]]
+    cursors: dict[str, str | None]
+
+
+async def read_list(
+    session: AsyncSession,
+    listing: Listing,
+    params: ListParams,
+    codec: CursorCodec,
+    *,
+    parent: uuid.UUID,
+    where: ColumnElement[bool],
+) -> Listed:
+    """One page of `listing`'s table rows matching `where` (its parent scope)."""
+    request = plan(listing, params, parent=parent, codec=codec)
+    statement = select(*select_columns(listing.columns, request.fields)).where(where)
+    page = await fetch_page(session, statement, request, codec)
+    rows = [row._mapping for row in page.rows]
+    return Listed(
+        request=request,
+        rows=rows,
+        values=[values_of(row, listing.columns, request.fields) for row in rows],
+        cursors={"first": page.first, "next": page.next, "previous": page.previous},
     )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
@@ -13,8 +12,8 @@ from runflow.engine.models import NodeRun, RunLog
 from runflow.errors import NotFound
 from runflow.query.cursor import CursorCodec
 from runflow.query.fields import Field, Kind
-from runflow.query.listing import Listing, ListParams, fetch_page, plan
-from runflow.query.projection import Columns, select_columns, values_of
+from runflow.query.listing import Listing, ListParams, read_list
+from runflow.query.projection import Columns
 from runflow.runs import repository
 from runflow.runs.models import FailureStage, Run, RunStatus
 from runflow.runs.schemas import NodeRunList, NodeRunRead, RunList, RunLogList, RunLogRead, RunRead
@@ -48,7 +47,7 @@ RUNS = Listing(
         ),
     },
     default_sort="created_at:desc",
-    fields=tuple(_RUN_COLUMNS),
+    columns=_RUN_COLUMNS,
 )
 
 _LOG_COLUMNS: Columns = {
@@ -65,7 +64,7 @@ LOGS = Listing(
         "timestamp": Field(RunLog.timestamp, Kind.TIMESTAMP, sortable=True),
     },
     default_sort="timestamp:asc",
-    fields=tuple(_LOG_COLUMNS),
+    columns=_LOG_COLUMNS,
 )
 
 _NODE_RUN_COLUMNS: Columns = {name: getattr(NodeRun, name) for name in NodeRunRead.model_fields}
@@ -85,25 +84,22 @@ NODE_RUNS = Listing(
         "retry_count": Field(NodeRun.retry_count, Kind.INTEGER, sortable=True),
     },
     default_sort="created_at:asc",
-    fields=tuple(_NODE_RUN_COLUMNS),
+    columns=_NODE_RUN_COLUMNS,
 )
 
 
 async def list_runs(
     session: AsyncSession, principal: Principal, params: ListParams, codec: CursorCodec
 ) -> tuple[RunList, frozenset[str]]:
-    request = plan(RUNS, params, parent=principal.org_id, codec=codec)
-    columns = select_columns(_RUN_COLUMNS, request.fields)
-    statement = select(*columns).where(Run.org_id == principal.org_id)
-    page = await fetch_page(session, statement, request, codec)
-    items: list[RunRead] = []
-    for row in page.rows:
-        values: dict[str, Any] = values_of(row._mapping, _RUN_COLUMNS, request.fields)
-        if request.wants("links"):
-            values["links"] = run_links(row.id, row.batch_id)
-        items.append(RunRead.model_construct(**values))
-    listed = RunList(items=items, first=page.first, next=page.next, previous=page.previous)
-    return listed, request.fields
+    org_id = principal.org_id
+    listed = await read_list(
+        session, RUNS, params, codec, parent=org_id, where=Run.org_id == org_id
+    )
+    if listed.request.wants("links"):
+        for values, row in zip(listed.values, listed.rows, strict=True):
+            values["links"] = run_links(row["id"], row["batch_id"])
+    items = [RunRead.model_construct(**values) for values in listed.values]
+    return RunList(items=items, **listed.cursors), listed.request.fields
 
 
 async def _owned_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> None:
@@ -118,18 +114,11 @@ async def list_logs(
     params: ListParams,
     codec: CursorCodec,
 ) -> tuple[RunLogList, frozenset[str]]:
-    request = plan(LOGS, params, parent=run_id, codec=codec)
     await _owned_run(session, principal, run_id)
-    columns = select_columns(_LOG_COLUMNS, request.fields)
-    page = await fetch_page(
-        session, select(*columns).where(RunLog.run_id == run_id), request, codec
-    )
-    items = [
-        RunLogRead.model_construct(**values_of(row._mapping, _LOG_COLUMNS, request.fields))
-        for row in page.rows
-    ]
-    listed = RunLogList(items=items, first=page.first, next=page.next, previous=page.previous)
-    return listed, request.fields
+    where = RunLog.run_id == run_id
+    listed = await read_list(session, LOGS, params, codec, parent=run_id, where=where)
+    items = [RunLogRead.model_construct(**values) for values in listed.values]
+    return RunLogList(items=items, **listed.cursors), listed.request.fields
 
 
 async def list_node_runs(
@@ -139,14 +128,8 @@ async def list_node_runs(
     params: ListParams,
     codec: CursorCodec,
 ) -> tuple[NodeRunList, frozenset[str]]:
-    request = plan(NODE_RUNS, params, parent=run_id, codec=codec)
     await _owned_run(session, principal, run_id)
-    columns = select_columns(_NODE_RUN_COLUMNS, request.fields)
-    statement = select(*columns).where(NodeRun.run_id == run_id)
-    page = await fetch_page(session, statement, request, codec)
-    items = [
-        NodeRunRead.model_construct(**values_of(row._mapping, _NODE_RUN_COLUMNS, request.fields))
-        for row in page.rows
-    ]
-    listed = NodeRunList(items=items, first=page.first, next=page.next, previous=page.previous)
-    return listed, request.fields
+    where = NodeRun.run_id == run_id
+    listed = await read_list(session, NODE_RUNS, params, codec, parent=run_id, where=where)
+    items = [NodeRunRead.model_construct(**values) for values in listed.values]
+    return NodeRunList(items=items, **listed.cursors), listed.request.fields
