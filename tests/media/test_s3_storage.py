@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 BUCKET = "runflow-media"
 PREFIX = "tenant-a/"
-CREDENTIALS = {"s3_access_key_id": "test", "s3_secret_access_key": "test"}
 
 
 @pytest.fixture(scope="session")
@@ -64,16 +63,24 @@ def bucket(s3_endpoint: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(settings: Settings, s3_endpoint: str, bucket: str) -> Settings:
-    return settings.model_copy(
-        update={
-            "s3_bucket": bucket,
-            "s3_prefix": PREFIX,
-            "s3_endpoint_url": s3_endpoint,
-            "s3_region": "us-east-1",
-            **CREDENTIALS,
-        }
-    )
+def settings(
+    settings: Settings, s3_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """The bucket is configured the way an operator does it: RUNFLOW_S3_* variables."""
+    environment = {
+        "RUNFLOW_S3_BUCKET": bucket,
+        "RUNFLOW_S3_PREFIX": PREFIX,
+        "RUNFLOW_S3_ENDPOINT_URL": s3_endpoint,
+        "RUNFLOW_S3_REGION": "us-east-1",
+        "RUNFLOW_S3_ACCESS_KEY_ID": "test",
+        "RUNFLOW_S3_SECRET_ACCESS_KEY": "test",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    from_env = Settings()
+    s3 = {name: getattr(from_env, name) for name in Settings.model_fields if name.startswith("s3_")}
+    assert s3["s3_bucket"] == bucket
+    return settings.model_copy(update=s3)
 
 
 def _client(endpoint: str) -> S3Client:
@@ -157,10 +164,11 @@ async def test_a_three_step_upload_lands_in_the_bucket(
     assert (await client.put(local_path(upload_["upload_url"]), content=data)).status_code == 200
     done = await client.post(f"/v1/media/uploads/{upload_['id']}/complete", headers=auth)
     media = done.json()
-    [key] = _keys(s3_endpoint)
+    [key] = _keys(s3_endpoint)  # stored at PUT time, under a key of that PUT's own
     assert key.startswith(PREFIX)
-    assert key.endswith(media["id"])
     assert (await download(client, media["url"])).content == data
+    assert (await client.delete(f"/v1/media/{media['id']}", headers=auth)).status_code == 204
+    assert _keys(s3_endpoint) == []
 
 
 @pytest.mark.engine(worker_concurrency=2)

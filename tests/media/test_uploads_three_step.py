@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -179,3 +180,63 @@ async def test_an_abandoned_upload_is_swept_with_its_bytes(
 
     assert await media_rows(database) == (0, 1)
     assert stored_files(settings.data_dir) == []
+
+
+async def test_concurrent_completes_make_one_media_object(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    upload = await start(client, auth)
+    assert (await put(client, upload, png())).status_code == 200
+
+    path = f"/v1/media/uploads/{upload['id']}/complete"
+    responses = await asyncio.gather(*(client.post(path, headers=auth) for _ in range(6)))
+
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [201], [
+        r.text for r in responses
+    ]
+    assert {r.json()["id"] for r in responses} == {upload["id"]}
+    assert await media_rows(database) == (1, 0)
+
+
+async def test_a_put_still_streaming_when_the_upload_completes_changes_nothing(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, settings: Settings
+) -> None:
+    first, late = png(20, 20), png(30, 30)
+    upload = await start(client, auth)
+    assert (await put(client, upload, first)).status_code == 200
+    streaming, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield late[:100]
+        streaming.set()
+        await release.wait()
+        yield late[100:]
+
+    second = asyncio.create_task(put(client, upload, slow_body()))
+    await asyncio.wait_for(streaming.wait(), timeout=10)
+    done = await client.post(f"/v1/media/uploads/{upload['id']}/complete", headers=auth)
+    release.set()
+    refused = await asyncio.wait_for(second, timeout=10)
+
+    assert done.status_code == 201, done.text
+    assert refused.status_code == 404, refused.text
+    media = done.json()
+    assert media["sha256"] == hashlib.sha256(first).hexdigest()
+    assert (await download(client, media["url"])).content == first
+    assert await media_rows(database) == (1, 0)
+    assert len(stored_files(settings.data_dir)) == 1  # the late bytes were not kept
+
+
+async def test_a_second_put_replaces_the_first_and_keeps_one_file(
+    client: httpx.AsyncClient, auth: dict[str, str], settings: Settings
+) -> None:
+    upload = await start(client, auth)
+    assert (await put(client, upload, png(20, 20))).status_code == 200
+    replacement = png(30, 30)
+    assert (await put(client, upload, replacement)).status_code == 200
+    assert len(stored_files(settings.data_dir)) == 1
+
+    done = await client.post(f"/v1/media/uploads/{upload['id']}/complete", headers=auth)
+    media = done.json()
+    assert (media["width"], media["sha256"]) == (30, hashlib.sha256(replacement).hexdigest())
+    assert (await download(client, media["url"])).content == replacement

@@ -51,8 +51,9 @@ class UploadStatus(enum.StrEnum):
 class MediaUpload(IdMixin, CreatedAtMixin, Base):
     """An upload waiting for its bytes (`pending`) or for `complete` (`received`).
 
-    Its id becomes the media object's id, and the bytes are stored under the final key at
-    `PUT` time, so completing moves nothing.
+    Its id becomes the media object's id. Each `PUT` stores its bytes under a fresh key and
+    records it in `storage_key` (dropping the previous PUT's bytes), so completing moves
+    nothing and a late PUT never changes a completed object's bytes.
     """
 
     __tablename__ = "media_uploads"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.media.models import Media, MediaUpload
+
+_uploads = cast(Table, MediaUpload.__table__)
 
 
 async def get_media(session: AsyncSession, org_id: uuid.UUID, media_id: uuid.UUID) -> Media | None:
@@ -69,6 +72,22 @@ async def expired_uploads(
     return (
         await session.scalars(select(MediaUpload).where(MediaUpload.expires_at < now).limit(limit))
     ).all()
+
+
+async def claim_upload(session: AsyncSession, upload_id: uuid.UUID) -> MediaUpload | None:
+    """Delete the upload row and return it as it was then, or None when it was already gone.
+
+    Under PostgreSQL the delete waits for a concurrent `complete` or `PUT` to commit, so the
+    row returned is the latest one (never stale), and None means another `complete` took it."""
+    row = (
+        await session.execute(
+            delete(MediaUpload)
+            .where(MediaUpload.id == upload_id)
+            .returning(*_uploads.columns)
+            .execution_options(synchronize_session=False)
+        )
+    ).one_or_none()
+    return None if row is None else MediaUpload(**row._asdict())
 
 
 async def delete_uploads(session: AsyncSession, upload_ids: Sequence[uuid.UUID]) -> None:

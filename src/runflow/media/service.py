@@ -261,20 +261,30 @@ async def receive_upload(
         upload = await repository.get_upload(session, upload_id)
     if upload is None or upload.expires_at < utcnow():
         raise NotFound(f"Upload {upload_id} does not exist or has expired.")
+    # Each PUT stores under a key of its own: a PUT still streaming when another one (or
+    # `complete`) has finished never changes the bytes behind an object's recorded sha256.
+    key = storage_key(upload.org_id, new_id())
     async with staged_upload(library, chunks) as file:
         info = await _accept(file, ["body"], None)
-        await library.storage.put_file(upload.storage_key, file.path, info.content_type)
-    async with database.transaction() as session:
-        received = await repository.get_upload(session, upload_id)
-        if received is None:
-            raise NotFound(f"Upload {upload_id} does not exist or has expired.")
-        received.status_code = UploadStatus.RECEIVED
-        received.content_type = info.content_type
-        received.size_bytes = file.size_bytes
-        received.sha256 = file.sha256
-        received.width, received.height = info.width, info.height
-        received.duration_ms = info.duration_ms
-        await session.flush()
+        await library.storage.put_file(key, file.path, info.content_type)
+    try:
+        async with database.transaction() as session:
+            received = await repository.get_upload(session, upload_id)
+            if received is None or received.expires_at < utcnow():
+                raise NotFound(f"Upload {upload_id} does not exist or has expired.")
+            replaced = received.storage_key
+            received.storage_key = key
+            received.status_code = UploadStatus.RECEIVED
+            received.content_type = info.content_type
+            received.size_bytes = file.size_bytes
+            received.sha256 = file.sha256
+            received.width, received.height = info.width, info.height
+            received.duration_ms = info.duration_ms
+            await session.flush()
+    except BaseException:
+        await library.storage.delete(key)
+        raise
+    await library.storage.delete(replaced)  # the bytes of an earlier PUT, if any
     return await upload_read(library, received)
 
 
@@ -292,23 +302,29 @@ async def complete_upload(
         raise NotFound(f"Upload {upload_id} has expired.")
     if upload.status_code != UploadStatus.RECEIVED:
         raise Conflict("No bytes have been uploaded yet: PUT them to `upload_url` first.")
-    assert upload.content_type is not None
-    assert upload.size_bytes is not None
-    assert upload.sha256 is not None
+    claimed = await repository.claim_upload(session, upload_id)
+    if claimed is None:
+        # A concurrent `complete` got there first: return what it made.
+        done = await repository.get_media(session, principal.org_id, upload_id)
+        if done is None:
+            raise NotFound(f"Upload {upload_id} does not exist.")
+        return await media_read(library, done), False
+    assert claimed.content_type is not None
+    assert claimed.size_bytes is not None
+    assert claimed.sha256 is not None
     media = Media(
-        id=upload.id,
-        org_id=upload.org_id,
-        storage_key=upload.storage_key,
-        content_type=upload.content_type,
-        size_bytes=upload.size_bytes,
-        sha256=upload.sha256,
-        width=upload.width,
-        height=upload.height,
-        duration_ms=upload.duration_ms,
-        folder=upload.folder,
+        id=claimed.id,
+        org_id=claimed.org_id,
+        storage_key=claimed.storage_key,
+        content_type=claimed.content_type,
+        size_bytes=claimed.size_bytes,
+        sha256=claimed.sha256,
+        width=claimed.width,
+        height=claimed.height,
+        duration_ms=claimed.duration_ms,
+        folder=claimed.folder,
         source_code=MediaSource.UPLOAD,
     )
-    await repository.delete_uploads(session, [upload.id])
     session.add(media)
     await session.flush()
     return await media_read(library, media), True
