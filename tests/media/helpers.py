@@ -45,6 +45,8 @@ SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
     b"<script>alert(document.cookie)</script></svg>"
 )
+# As vector editors save it: a comment before the root element.
+SVG_AFTER_COMMENT = b"<!-- Generator: Adobe Illustrator 27.0 -->\n" + SVG.split(b"\n", 1)[1]
 
 
 async def upload(

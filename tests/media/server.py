@@ -60,8 +60,16 @@ class MediaServer:
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{path}"
 
-    def file(self, path: str, body: bytes, content_type: str = "image/png") -> str:
-        self.routes[path] = Route(body=body, headers={"content-type": content_type})
+    def file(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "image/png",
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        self.routes[path] = Route(
+            body=body, headers={"content-type": content_type, **(headers or {})}
+        )
         return self.url(path)
 
     def redirect(self, path: str, location: str, status: int = 302) -> str:
@@ -99,9 +107,12 @@ class MediaServer:
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
+        deadline = asyncio.get_running_loop().time() + 10
         while not self._server.started:
             if self._task.done():
                 self._task.result()
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError("the test media server did not start within 10 s")
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -36,6 +36,18 @@ async def test_a_signed_url_downloads_the_bytes_without_an_api_key(
     assert response.headers["content-type"] == "image/png"
     assert response.headers["content-length"] == str(len(data))
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.media(media_url_ttl_s=120)
+async def test_a_signed_url_expires_after_the_configured_lifetime(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    before = utcnow()
+    media = await uploaded(client, auth, png())
+
+    expires_at = datetime.fromisoformat(media["url_expires_at"])
+    assert int(httpx.URL(media["url"]).params["expires"]) == int(expires_at.timestamp())
+    assert before + timedelta(seconds=119) <= expires_at <= utcnow() + timedelta(seconds=120)
 
 
 async def _forbidden(client: httpx.AsyncClient, path: str) -> None:

@@ -8,10 +8,13 @@ key, the image it claims to be.
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from runflow.config import Settings
 from runflow.db.engine import Database
@@ -31,6 +34,9 @@ from tests.models_builtin.synthetic import encode, face_cartoon, flat_grey, grad
 
 pytestmark = pytest.mark.engine(worker_concurrency=4)
 
+# Where signed URLs point (RUNFLOW_PUBLIC_URL): not this test client's host, on purpose.
+PUBLIC_URL = "https://media.runflow.example:8443"
+
 
 async def _items(
     client: httpx.AsyncClient, auth: dict[str, str], batch_id: str
@@ -47,6 +53,26 @@ async def _fetched(client: httpx.AsyncClient, url: str, content_type: str) -> by
     return response.content
 
 
+async def _output(
+    client: httpx.AsyncClient, auth: dict[str, str], url: str, content_type: str
+) -> tuple[bytes, dict[str, Any]]:
+    """Download an output URL without an API key and hold it to its media object's claims:
+    the bytes' own format, pixel size, length and sha256 are what the object records."""
+    assert url.startswith(f"{PUBLIC_URL}/v1/media/"), url  # RUNFLOW_PUBLIC_URL
+    data = await _fetched(client, url, content_type)
+    media_id = httpx.URL(url).path.split("/")[3]
+    response = await client.get(f"/v1/media/{media_id}", headers=auth)  # owned by the org
+    assert response.status_code == 200, response.text
+    media: dict[str, Any] = response.json()
+    assert (media["source_code"], media["content_type"]) == ("output", content_type)
+    assert (media["size_bytes"], media["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    with Image.open(io.BytesIO(data)) as image:
+        assert Image.MIME[image.format or ""] == content_type
+        assert image.size == (media["width"], media["height"])
+    return data, media
+
+
+@pytest.mark.media(public_url=PUBLIC_URL)
 async def test_face_detect_batch_over_uploaded_photos(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
@@ -62,13 +88,16 @@ async def test_face_detect_batch_over_uploaded_photos(
     assert batch["status_code"] == "succeeded", batch
     outputs = [entry["output"] for entry in batch["output"]["items"]]
     assert [output["count"] for output in outputs] == [1, 1, 1, 0]
-    for photo, output in zip(photos, outputs, strict=True):
-        annotated = await _fetched(client, output["image"], "image/png")
+    items = await _items(client, auth, created["id"])
+    for photo, output, item in zip(photos, outputs, items, strict=True):
+        annotated, media = await _output(client, auth, output["image"], "image/png")
         assert image_size(annotated) == image_size(photo)
+        assert media["run_id"] == item["run_id"]
     # The stored input already named media: it is kept as given.
-    assert [item["input"]["image"] for item in await _items(client, auth, created["id"])] == ids
+    assert [item["input"]["image"] for item in items] == ids
 
 
+@pytest.mark.media(public_url=PUBLIC_URL)
 async def test_upscale_batch_over_https_urls(
     client: httpx.AsyncClient, auth: dict[str, str], media_server: MediaServer
 ) -> None:
@@ -91,7 +120,7 @@ async def test_upscale_batch_over_https_urls(
 
     assert batch["status_code"] == "succeeded", batch
     for (width, height), entry in zip(sizes, batch["output"]["items"], strict=True):
-        data = await _fetched(client, entry["output"]["image"], "image/webp")
+        data, _ = await _output(client, auth, entry["output"]["image"], "image/webp")
         assert image_size(data) == (width * 2, height * 2)
 
     # Each run's stored input records the media object its URL was fetched into.
@@ -144,9 +173,14 @@ async def test_img2video_output_is_a_video_with_its_duration(
 async def _failures(
     client: httpx.AsyncClient, auth: dict[str, str], items: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    """The error of each item; each item's run must have failed at dispatch, fetching."""
     created = await create_batch(client, auth, items, "runflow/upscale")
     batch = await terminal_batch(client, auth, created["id"], timeout_s=60)
     assert batch["status_code"] == "failed", batch
+    for item in await _items(client, auth, created["id"]):
+        run = (await client.get(f"/v1/runs/{item['run_id']}", headers=auth)).json()
+        failure = (run["status_code"], run["failure_stage_code"], run["failure_code"])
+        assert failure == ("failed", "dispatch", "INPUT_FETCH_FAILED"), run
     errors: list[dict[str, Any]] = [entry["error"] for entry in batch["output"]["items"]]
     return errors
 
@@ -170,7 +204,10 @@ async def test_inputs_that_cannot_be_fetched_fail_at_dispatch_and_leave_nothing(
         "private": media_server.redirect("/to-private", "https://10.20.30.40/cat.png"),
         "http": media_server.redirect("/to-http", f"http://127.0.0.1:{media_server.port}/a.png"),
         "endless": media_server.endless("/endless.png"),
-        "too-big": media_server.file("/huge.png", huge),
+        "too-big": media_server.file("/huge.png", huge),  # streamed: no Content-Length
+        "too-big-declared": media_server.file(
+            "/huge-declared.png", huge, headers={"content-length": str(len(huge))}
+        ),
         "not-an-image": media_server.file("/page.png", b"<html>hello</html>", "image/png"),
         "svg": media_server.file("/logo.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
         "missing": media_server.url("/nowhere.png"),
@@ -192,6 +229,7 @@ async def test_inputs_that_cannot_be_fetched_fail_at_dispatch_and_leave_nothing(
     assert "https" in messages["http"]
     assert "within 1 s" in messages["endless"]
     assert "40000-byte limit" in messages["too-big"]
+    assert "40000-byte limit" in messages["too-big-declared"]
     assert "SVG" in messages["svg"]
     assert "HTTP 404" in messages["missing"]
     assert "more than 5 redirects" in messages["redirect-loop"]

@@ -15,6 +15,7 @@ from runflow.db.engine import Database
 from tests.conftest import MakeKey
 from tests.media.helpers import (
     SVG,
+    SVG_AFTER_COMMENT,
     animated_webp,
     download,
     media_rows,
@@ -43,6 +44,10 @@ async def test_an_uploaded_png_records_what_its_bytes_are(
     content_url = f"{settings.resolved_public_url}/v1/media/{media['id']}/content?"
     assert media["url"].startswith(content_url)
     assert (await download(client, media["url"])).content == data
+    # Stored by default in the local directory under the data dir: `media/{org}/{id}`.
+    [stored] = stored_files(settings.data_dir)
+    assert (stored.parent.parent, stored.name) == (settings.data_dir / "media", media["id"])
+    assert stored.read_bytes() == data
 
 
 async def test_the_content_type_is_sniffed_not_taken_from_the_client(
@@ -105,6 +110,8 @@ def _truncated_before_iend() -> bytes:
                      id="png-without-iend"),
         pytest.param(SVG, "logo.svg", "image/svg+xml", "media_svg", id="svg"),
         pytest.param(SVG, "logo.png", "image/png", "media_svg", id="svg-declared-as-png"),
+        pytest.param(SVG_AFTER_COMMENT, "logo.svg", "image/svg+xml", "media_svg",
+                     id="svg-after-a-comment"),
         pytest.param(mp4()[:200], "cut.mp4", "video/mp4", "media_corrupt", id="mp4-cut"),
     ],
 )  # fmt: skip

@@ -51,8 +51,9 @@ class MediaInfo:
 
 
 def _looks_like_markup(head: bytes) -> bool:
+    """An SVG, possibly after an XML declaration, a doctype or comments (editors add them)."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return text.startswith((b"<?xml", b"<svg", b"<!doctype svg")) and b"<svg" in head.lower()
+    return text.startswith((b"<?xml", b"<svg", b"<!doctype svg", b"<!--")) and b"<svg" in text
 
 
 def sniff(path: Path) -> MediaInfo:
