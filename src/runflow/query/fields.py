@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import BigInteger, ColumnElement
 from sqlalchemy.orm import QueryableAttribute
 
 from runflow.query.language import QueryError, Value
@@ -62,7 +62,9 @@ class Field:
                     return text
             case Kind.INTEGER:
                 if value.kind == "number":
-                    return _integer(name, value, parameter)
+                    # `Integer` columns are 32-bit on PostgreSQL: a wider value is out of range.
+                    bits = 64 if isinstance(self.sql.type, BigInteger) else 32
+                    return _integer(name, value, parameter, bits)
             case Kind.DECIMAL:
                 if value.kind in ("number", "string"):
                     return _decimal(name, value, parameter)
@@ -98,12 +100,13 @@ def _describe(kind: Kind) -> str:
     }[kind]
 
 
-def _integer(name: str, value: Value, parameter: str) -> int:
+def _integer(name: str, value: Value, parameter: str, bits: int = 64) -> int:
     try:
         number = int(value.text)
     except ValueError:
         raise QueryError(f"`{name}` takes an integer", value.position, parameter) from None
-    if not -_INT64 <= number < _INT64:
+    bound = 2 ** (bits - 1)
+    if not -bound <= number < bound:
         raise QueryError(f"{value.text} is out of range for `{name}`", value.position, parameter)
     return number
 
@@ -113,7 +116,8 @@ def _decimal(name: str, value: Value, parameter: str) -> Decimal:
         number = Decimal(value.text)
     except InvalidOperation:
         raise QueryError(f"`{name}` takes a decimal number", value.position, parameter) from None
-    if not number.is_finite() or abs(number) > _MAX_MONEY:
+    # `adjusted()` first: `abs()` of 1e1000000 overflows the decimal context.
+    if not number.is_finite() or number.adjusted() > 10 or abs(number) > _MAX_MONEY:
         raise QueryError(f"{value.text} is out of range for `{name}`", value.position, parameter)
     if number.as_tuple().exponent < -9:  # type: ignore[operator]
         raise QueryError(f"`{name}` has at most 9 decimal places", value.position, parameter)
@@ -131,4 +135,10 @@ def _timestamp(name: str, value: Value, parameter: str) -> datetime:
             value.position,
             parameter,
         )
-    return moment
+    try:
+        # In UTC it must still be a datetime: "0001-01-01T00:00:00+01:00" is not.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise QueryError(
+            f"{value.text} is out of range for `{name}`", value.position, parameter
+        ) from None

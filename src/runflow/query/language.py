@@ -182,9 +182,13 @@ class _Build(Transformer[Token, Node]):
             )
         return Membership(name.value, values, _position(name))
 
-    def negation(self, *args: Any) -> Negation:
+    def negation(self, *args: Any) -> Node:
         # `NOT` is filtered out of the children (`_NOT`), `-` is not: the operand is last.
         operand: Node = args[-1]
+        if isinstance(operand, Negation):
+            # NOT NOT x is x (conditions never compile to NULL): a chain of 2,000 `-` stays
+            # one level deep, so nothing that walks the tree recurses 2,000 times.
+            return operand.operand
         return Negation(operand, operand.position, operand.conditions, operand.nesting)
 
     def group(self, lpar: Token, inner: Node, _rpar: Token) -> Node:
@@ -216,15 +220,20 @@ _LOWERCASE_KEYWORD = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|\b(and|
 
 
 def _explain(error: UnexpectedInput, text: str) -> QueryError:
+    position = error.pos_in_stream + 1 if error.pos_in_stream is not None else len(text) + 1
+    ends_early = isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    )
+    if ends_early:
+        position = len(text) + 1
     for match in _LOWERCASE_KEYWORD.finditer(text):
-        if match.group(1):
+        # Only a keyword at the error, or right before it, is to blame: `client_ref = in` is a
+        # value, not a misspelt IN, when the problem is further on.
+        if match.group(1) and not text[match.end(1) : position - 1].strip():
             keyword = match.group(1).upper()
             return QueryError(f"keywords are uppercase: write {keyword}", match.start(1) + 1)
-    position = error.pos_in_stream + 1 if error.pos_in_stream is not None else len(text) + 1
-    if isinstance(error, UnexpectedEOF) or (
-        isinstance(error, UnexpectedToken) and error.token.type == "$END"
-    ):
-        return QueryError("the expression ends too early", len(text) + 1)
+    if ends_early:
+        return QueryError("the expression ends too early", position)
     if isinstance(error, UnexpectedToken):
         token = error.token
         expected = error.expected
@@ -244,6 +253,9 @@ def parse(text: str) -> Node | None:
         raise QueryError(f"longer than {MAX_LENGTH} characters", MAX_LENGTH + 1)
     if not text.strip():
         return None
+    if "\x00" in text:
+        # PostgreSQL cannot take a NUL in a text parameter; no stored value contains one.
+        raise QueryError("NUL characters are not allowed", text.index("\x00") + 1)
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as error:
