@@ -1,4 +1,4 @@
-"""`GET /v1/media`: newest first, by folder, keyset pages; `PATCH` moves between folders."""
+"""`GET /v1/media`: newest first, by folder, `q`/`sort_by`/`fields`, keyset pages; `PATCH` moves."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.media.helpers import png, uploaded
+from tests.media.helpers import download, mp4, png, uploaded
 
 
 async def _ids(client: httpx.AsyncClient, auth: dict[str, str], query: str = "") -> list[str]:
@@ -91,3 +91,26 @@ async def test_moving_media_between_folders(
     assert bad.status_code == 422
     out = await client.patch(f"/v1/media/{media['id']}", json={"folder": None}, headers=auth)
     assert out.json()["folder"] is None
+
+
+async def test_media_filter_sort_and_project_through_the_query_kit(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    small = (await uploaded(client, auth, png(8, 8), folder="f"))["id"]
+    large = (await uploaded(client, auth, png(40, 30), folder="f"))["id"]
+    video = (await uploaded(client, auth, mp4(), folder="g"))["id"]
+
+    images = await _ids(client, auth, '?q=content_type = "image/*"&sort_by=width:asc')
+    wide = await _ids(client, auth, "?q=width > 10 AND folder = f")
+    no_folder_g = await _ids(client, auth, "?q=NOT folder = g&sort_by=size_bytes:desc")
+    projected = (await client.get("/v1/media?fields=url", headers=auth)).json()["items"]
+    bad = await client.get("/v1/media?q=colour = red", headers=auth)
+
+    assert images == [small, large]
+    assert wide == [large]
+    assert no_folder_g == [large, small]
+    assert [set(item) for item in projected] == [{"id", "url"}] * 3
+    assert [item["id"] for item in projected] == [video, large, small]
+    assert [(await download(client, item["url"])).status_code for item in projected] == [200] * 3
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["loc"] == ["query", "q"]

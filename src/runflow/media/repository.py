@@ -27,31 +27,6 @@ async def get_media_any_org(session: AsyncSession, media_id: uuid.UUID) -> Media
     return await session.get(Media, media_id)
 
 
-async def page_media(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    *,
-    folder: str | None,
-    after: uuid.UUID | None,
-    before: uuid.UUID | None,
-    limit: int,
-) -> list[Media]:
-    """Newest first (ids are time-ordered); `after`/`before` seek past a boundary id.
-
-    With `before`, rows come back oldest first (the caller reverses them): that is the order
-    in which the index reaches the rows just before the boundary."""
-    statement = select(Media).where(Media.org_id == org_id)
-    if folder is not None:
-        statement = statement.where(Media.folder == folder)
-    if before is not None:
-        statement = statement.where(Media.id > before).order_by(Media.id.asc())
-    else:
-        if after is not None:
-            statement = statement.where(Media.id < after)
-        statement = statement.order_by(Media.id.desc())
-    return list(await session.scalars(statement.limit(limit)))
-
-
 async def delete_media(session: AsyncSession, media: Media) -> None:
     await session.execute(delete(Media).where(Media.id == media.id))
 

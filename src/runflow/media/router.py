@@ -25,7 +25,7 @@ from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.errors import ERROR_RESPONSES, ErrorResponse, Forbidden, ForbiddenCode, NotFound
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
-from runflow.media import repository, service
+from runflow.media import listing, repository, service
 from runflow.media.dependencies import Library, media_lifespan
 from runflow.media.schemas import (
     Folder,
@@ -37,7 +37,7 @@ from runflow.media.schemas import (
 )
 from runflow.media.signing import DOWNLOAD, UPLOAD
 from runflow.media.storage import CHUNK_BYTES, StoredObjectMissing
-from runflow.query.cursor import CursorCodec
+from runflow.query.listing import Cursors, ListQuery, page_response
 
 router = APIRouter(
     tags=["Media"],
@@ -114,29 +114,20 @@ async def create_media(
         )
 
 
-@router.get("/v1/media", summary="List media", operation_id="listMedia")
+@router.get("/v1/media", summary="List media", operation_id="listMedia", response_model=MediaPage)
 async def list_media(
-    request: Request,
+    params: ListQuery,
+    codec: Cursors,
     session: ReadSession,
     principal: Reader,
     library: Library,
     folder: Annotated[Folder | None, Query(description="Only media in this folder")] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    pq: Annotated[str | None, Query(description="Pagination cursor")] = None,
-    from_prev: Annotated[bool, Query(description="Backward pagination flag")] = False,
-) -> MediaPage:
-    """Your organization's media, newest first, optionally one folder's."""
-    codec: CursorCodec = request.app.state.cursor_codec
-    return await service.list_media(
-        session,
-        library,
-        principal,
-        folder=folder,
-        limit=limit,
-        cursor=pq,
-        from_prev=from_prev,
-        codec=codec,
+) -> Response:
+    """Your organization's media, newest first unless sorted, optionally one folder's."""
+    page, fields = await listing.list_media(
+        session, library, principal, params, codec, folder=folder
     )
+    return page_response(page, fields)
 
 
 @router.get("/v1/media/{id}", summary="Get media", operation_id="getMedia")

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from runflow.kit.schemas import CursorPage
+
 # Names start with a letter, digit or `_`, so no segment is `.` or `..`.
 FOLDER_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*(/[A-Za-z0-9_][A-Za-z0-9_.\- ]*)*$"
 
@@ -44,13 +46,10 @@ class MediaRead(BaseModel):
     created_at: datetime
 
 
-class MediaPage(BaseModel):
-    """A page of media, newest first, with keyset cursors for `pq`."""
+class MediaPage(CursorPage):
+    """A page of media, newest first unless sorted, with keyset cursors for `pq`."""
 
     items: list[MediaRead]
-    first: str | None = None
-    next: str | None = None
-    previous: str | None = None
 
 
 class MediaUpdate(BaseModel):

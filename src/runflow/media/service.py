@@ -9,14 +9,12 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
 from runflow.errors import (
     ApiError,
-    BadRequest,
     Conflict,
     NotFound,
     PayloadTooLarge,
@@ -27,10 +25,9 @@ from runflow.kit.ids import new_id
 from runflow.media import repository
 from runflow.media.library import MediaLibrary, new_media, storage_key
 from runflow.media.models import Media, MediaSource, MediaUpload, UploadStatus
-from runflow.media.schemas import MediaPage, MediaRead, UploadCreate, UploadRead
+from runflow.media.schemas import MediaRead, UploadCreate, UploadRead
 from runflow.media.sniff import MediaInfo, MediaRefused
 from runflow.media.staging import StagedFile, TooLarge, staged
-from runflow.query.cursor import CursorCodec
 
 _PURGE_CHUNK = 50
 
@@ -145,60 +142,6 @@ async def delete_media(session: AsyncSession, principal: Principal, media_id: uu
     media = await _owned(session, principal, media_id)
     await repository.delete_media(session, media)
     return media.storage_key
-
-
-async def list_media(
-    session: AsyncSession,
-    library: MediaLibrary,
-    principal: Principal,
-    *,
-    folder: str | None,
-    limit: int,
-    cursor: str | None,
-    from_prev: bool,
-    codec: CursorCodec,
-) -> MediaPage:
-    """Keyset pages on `(org_id[, folder], id)`, newest first; cursors carry a boundary id."""
-    scope: dict[str, Any] = {"list": "media", "org": str(principal.org_id), "folder": folder}
-    boundary: uuid.UUID | None = None
-    if cursor is not None:
-        key = codec.decode(cursor, scope=scope)
-        if key:
-            boundary = _cursor_id(key)
-    backwards = from_prev and boundary is not None
-    rows = await repository.page_media(
-        session,
-        principal.org_id,
-        folder=folder,
-        after=None if backwards else boundary,
-        before=boundary if backwards else None,
-        limit=limit + 1,
-    )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    if backwards:
-        rows.reverse()
-    more_after = True if backwards else has_more
-    more_before = has_more if backwards else boundary is not None
-
-    def at(media: Media) -> str:
-        return codec.encode(scope=scope, key=[str(media.id)])
-
-    return MediaPage(
-        items=[await media_read(library, media) for media in rows],
-        first=codec.encode(scope=scope, key=[]),
-        next=at(rows[-1]) if rows and more_after else None,
-        previous=at(rows[0]) if rows and more_before else None,
-    )
-
-
-def _cursor_id(key: list[Any]) -> uuid.UUID:
-    try:
-        if len(key) == 1 and isinstance(key[0], str):
-            return uuid.UUID(key[0])
-    except ValueError:
-        pass
-    raise BadRequest("The pagination cursor `pq` is invalid.")
 
 
 # -- the three-step upload ----------------------------------------------------------------

@@ -113,9 +113,17 @@ class Page:
 
 
 def plan(
-    listing: Listing, params: ListParams, *, parent: uuid.UUID, codec: CursorCodec
+    listing: Listing,
+    params: ListParams,
+    *,
+    parent: uuid.UUID,
+    codec: CursorCodec,
+    bound: Mapping[str, Any] | None = None,
 ) -> PageRequest:
-    """Check every parameter (400 for anything unusable) and resolve the page to read."""
+    """Check every parameter (400 for anything unusable) and resolve the page to read.
+
+    Cursors are bound to the list, its parent, `q`, the sort and whatever else narrows the
+    list (`bound`, e.g. a folder)."""
     tree = language.parse(params.q or "")
     where = None if tree is None else compile_filter(tree, listing.filters)
     sort = parse_sort(params.sort_by, listing.filters, listing.default_sort)
@@ -124,6 +132,7 @@ def plan(
         "parent": str(parent),
         "q": (params.q or "").strip(),
         "sort": sort.text,
+        **(bound or {}),
     }
     boundary: list[Any] | None = None
     if params.pq is not None:
@@ -225,9 +234,10 @@ async def read_list(
     *,
     parent: uuid.UUID,
     where: ColumnElement[bool],
+    bound: Mapping[str, Any] | None = None,
 ) -> Listed:
     """One page of `listing`'s table rows matching `where` (its parent scope)."""
-    request = plan(listing, params, parent=parent, codec=codec)
+    request = plan(listing, params, parent=parent, codec=codec, bound=bound)
     statement = select(*select_columns(listing.columns, request.fields)).where(where)
     page = await fetch_page(session, statement, request, codec)
     rows = [row._mapping for row in page.rows]
