@@ -104,8 +104,9 @@ async def list_items(
         for row in rows
     ]
     # `run` is null unless embedded; it shows when asked for or when no projection was.
-    every_field = request.fields == frozenset(ITEMS.fields)
-    rendered = set(request.fields) | ({"run"} if embed_run or every_field else set())
+    # Not "every field was asked for": `fields=` naming them all still means exactly those.
+    projected = params.fields is not None and bool(params.fields.strip())
+    rendered = set(request.fields) | ({"run"} if embed_run or not projected else set())
     return (
         BatchItemPage(items=items, first=page.first, next=page.next, previous=page.previous),
         rendered,
