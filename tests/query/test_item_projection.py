@@ -256,3 +256,20 @@ async def test_embed_run_costs_the_same_statements_for_5_items_as_for_50(
     # The embedding adds the runs, their node runs, their logs and their models with each of
     # the model's relations: a fixed handful, not one per item.
     assert counts[50] - len(plain) <= 4 + len(MODEL_RELATIONS), (counts, len(plain))
+
+
+async def test_unrequested_json_columns_are_not_read(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    created = await create_batch(client, auth, [{"message": "a"}, {"message": "b"}])
+    url = f"/v1/batches/{created['id']}/items"
+    with _statements(database) as lean:
+        response = await client.get(url, headers=auth, params={"fields": "id,status_code"})
+    assert response.status_code == 200, response.text
+    with _statements(database) as full:
+        assert (await client.get(url, headers=auth)).status_code == 200
+    [lean_select] = [sql for sql in lean if "FROM batch_items" in sql]
+    [full_select] = [sql for sql in full if "FROM batch_items" in sql]
+    for column in ("runs.input", "runs.output"):
+        assert column not in lean_select
+        assert column in full_select
