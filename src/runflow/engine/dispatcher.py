@@ -65,6 +65,7 @@ class DispatcherConfig:
     heartbeat_interval_s: float = 1.0
     reap_interval_s: float = 2.0
     flush_delay_s: float = 0.002
+    claim_gather_s: float = 0.01
     retry_base_s: float = 2.0
 
 
@@ -102,6 +103,9 @@ class Dispatcher:
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
         self._after_org: uuid.UUID | None = None
+        # Claim again once half the slots are free (or `claim_gather_s` after the first is).
+        self._refill_at = max(1, config.concurrency // 2)
+        self._gather_deadline: float | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -151,6 +155,9 @@ class Dispatcher:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
+            if free < self._refill_at and await self._more_slots_soon():
+                continue
+            self._gather_deadline = None
             wanted = min(free, CLAIM_CHUNK)
             try:
                 async with self.database.transaction() as session:
@@ -175,6 +182,24 @@ class Dispatcher:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
+
+    async def _more_slots_soon(self) -> bool:
+        """Wait (briefly) for a slot to free: True when one did, so the loop looks again.
+
+        Claiming the moment one slot frees makes chunks of one run, each a transaction and,
+        on SQLite, a turn of the one writer; short runs then finish one by one too, and every
+        completion chunk is a handful. Waiting up to `claim_gather_s` for half the slots
+        keeps both chunks large, and costs long runs at most that delay."""
+        if self._gather_deadline is None:
+            self._gather_deadline = asyncio.get_running_loop().time() + self.config.claim_gather_s
+        remaining = self._gather_deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            self._gather_deadline = None
+            return False
+        self._slot_freed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._slot_freed.wait(), remaining)
+        return True
 
     async def _runtime(self, model_id: uuid.UUID) -> ModelRuntime:
         if model_id not in self._runtimes:
