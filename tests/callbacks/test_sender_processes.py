@@ -76,15 +76,16 @@ async def test_two_senders_never_send_one_attempt_twice(
             for worker in workers:
                 worker.stop()
 
+    # A sender starved past its lease (a loaded machine) loses its attempt to the other one,
+    # which sends attempt 2: legitimate. What must never happen is one attempt sent twice.
     assert {d["status_code"] for d in deliveries} == {"succeeded"}
-    assert {d["attempt_count"] for d in deliveries} == {1}
     assert Counter(r.webhook_id for r in receiver.received) == Counter(
-        {d["id"]: 1 for d in deliveries}
+        {d["id"]: d["attempt_count"] for d in deliveries}
     )
     attempts = Counter(
         (record["delivery_id"], record["attempt"])
         for worker in workers
         for record in worker.events("callback_attempted")
     )
-    assert len(attempts) == 200
+    assert len(attempts) == sum(d["attempt_count"] for d in deliveries)
     assert max(attempts.values()) == 1
