@@ -206,6 +206,10 @@ async def test_items_query_parameters_have_the_contracts_types(openapi: dict[str
     from_prev = parameters["from_prev"]["schema"]
     assert from_prev["type"] == "boolean"
     assert from_prev["default"] is False
+    assert parameters["embed"]["description"] == (
+        "Relation embedding. Available values: run. Use a comma-separated list to request "
+        "multiple embeds."
+    )
 
 
 # --- security and errors ------------------------------------------------------------------

@@ -9,6 +9,23 @@ from fastapi import FastAPI
 # Our class name → the contract's schema name, so generated clients get the same types.
 CONTRACT_SCHEMA_NAMES = {"BatchRead": "models__batch__Batch__FullValidator"}
 
+# Every list shares the query kit's parameters; where the contract words one for a specific
+# list (what `embed` offers), it says so here.
+CONTRACT_PARAMETER_DESCRIPTIONS = {
+    ("/v1/batches/{batch_id}/items", "get", "embed"): (
+        "Relation embedding. Available values: run. Use a comma-separated list to request "
+        "multiple embeds."
+    ),
+}
+
+
+def _describe_parameters(schema: dict[str, Any]) -> None:
+    for (path, method, name), description in CONTRACT_PARAMETER_DESCRIPTIONS.items():
+        operation = schema.get("paths", {}).get(path, {}).get(method, {})
+        for parameter in operation.get("parameters", []):
+            if parameter.get("name") == name:
+                parameter["description"] = description
+
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, dict):
@@ -35,6 +52,7 @@ def install_contract_openapi(app: FastAPI) -> None:
                 f"#/components/schemas/{ours}": f"#/components/schemas/{theirs}"
                 for ours, theirs in CONTRACT_SCHEMA_NAMES.items()
             }
+            _describe_parameters(schema)
             app.openapi_schema = _rename_refs(schema, refs)
         return app.openapi_schema
 
