@@ -23,7 +23,8 @@ from runflow.query.fields import Field, Kind
 from runflow.query.listing import Listing, ListParams, fetch_page, plan
 from runflow.query.projection import Columns, select_columns, values_of
 from runflow.runs.embedding import run_details
-from runflow.runs.models import FailureStage, Run, RunStatus
+from runflow.runs.listing import RUN_STATE
+from runflow.runs.models import Run
 
 # What each output field reads. JSON columns are selected only when their field is asked for.
 _COLUMNS: Columns = {
@@ -49,17 +50,13 @@ ITEMS = Listing(
         "sequence_index": Field(BatchItem.sequence_index, Kind.INTEGER, sortable=True, unique=True),
         "run_id": Field(BatchItem.run_id, Kind.UUID),
         "client_ref": Field(BatchItem.client_ref, Kind.STRING, nullable=True, sortable=True),
-        "status_code": Field(Run.status_code, Kind.ENUM, choices=tuple(RunStatus), sortable=True),
         "created_at": Field(BatchItem.created_at, Kind.TIMESTAMP, sortable=True),
-        "started_at": Field(Run.started_at, Kind.TIMESTAMP, nullable=True, sortable=True),
-        "completed_at": Field(Run.completed_at, Kind.TIMESTAMP, nullable=True, sortable=True),
-        "cost": Field(Run.cost, Kind.DECIMAL, nullable=True, sortable=True),
-        "run.failure_code": Field(Run.failure_code, Kind.STRING, nullable=True),
-        "run.failure_stage_code": Field(
-            Run.failure_stage_code, Kind.ENUM, nullable=True, choices=tuple(FailureStage)
-        ),
-        "run.duration_ms": Field(Run.duration_ms, Kind.INTEGER, nullable=True, sortable=True),
-        "run.attempt": Field(Run.attempt, Kind.INTEGER),
+        # An item's live state is its run's: the fields it shows, plus a few more as `run.*`.
+        **{name: RUN_STATE[name] for name in ("status_code", "started_at", "completed_at", "cost")},
+        **{
+            f"run.{name}": RUN_STATE[name]
+            for name in ("failure_code", "failure_stage_code", "duration_ms", "attempt")
+        },
     },
     default_sort="sequence_index:asc",
     columns=_COLUMNS,

@@ -6,13 +6,14 @@ import uuid
 
 from sqlalchemy import exists
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from runflow.auth.dependencies import Principal
 from runflow.engine.models import NodeRun, RunLog
 from runflow.errors import NotFound
 from runflow.query.cursor import CursorCodec
 from runflow.query.fields import Field, Kind
-from runflow.query.listing import Listing, ListParams, read_list
+from runflow.query.listing import Listed, Listing, ListParams, read_list
 from runflow.query.projection import Columns
 from runflow.runs import repository
 from runflow.runs.models import FailureStage, Run, RunStatus
@@ -27,24 +28,30 @@ _RUN_COLUMNS: Columns = {
     "links": (Run.id, Run.batch_id),
 }
 
+# A run's live state, filtered the same way wherever runs show up: batch items use these too.
+RUN_STATE: dict[str, Field] = {
+    "status_code": Field(Run.status_code, Kind.ENUM, choices=tuple(RunStatus), sortable=True),
+    "started_at": Field(Run.started_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+    "completed_at": Field(Run.completed_at, Kind.TIMESTAMP, nullable=True, sortable=True),
+    "cost": Field(Run.cost, Kind.DECIMAL, nullable=True, sortable=True),
+    "duration_ms": Field(Run.duration_ms, Kind.INTEGER, nullable=True, sortable=True),
+    "failure_code": Field(Run.failure_code, Kind.STRING, nullable=True),
+    "failure_stage_code": Field(
+        Run.failure_stage_code, Kind.ENUM, nullable=True, choices=tuple(FailureStage)
+    ),
+    "attempt": Field(Run.attempt, Kind.INTEGER),
+}
+
 RUNS = Listing(
     name="runs",
     filters={
         "id": Field(Run.id, Kind.UUID, sortable=True, unique=True),
-        "status_code": Field(Run.status_code, Kind.ENUM, choices=tuple(RunStatus), sortable=True),
         "model_id": Field(Run.model_id, Kind.UUID),
         "batch_id": Field(Run.batch_id, Kind.UUID, nullable=True),
         "client_ref": Field(Run.client_ref, Kind.STRING, nullable=True, sortable=True),
         "source_code": Field(Run.source_code, Kind.STRING),
         "created_at": Field(Run.created_at, Kind.TIMESTAMP, sortable=True),
-        "started_at": Field(Run.started_at, Kind.TIMESTAMP, nullable=True, sortable=True),
-        "completed_at": Field(Run.completed_at, Kind.TIMESTAMP, nullable=True, sortable=True),
-        "cost": Field(Run.cost, Kind.DECIMAL, nullable=True, sortable=True),
-        "duration_ms": Field(Run.duration_ms, Kind.INTEGER, nullable=True, sortable=True),
-        "failure_code": Field(Run.failure_code, Kind.STRING, nullable=True),
-        "failure_stage_code": Field(
-            Run.failure_stage_code, Kind.ENUM, nullable=True, choices=tuple(FailureStage)
-        ),
+        **RUN_STATE,
     },
     default_sort="created_at:desc",
     columns=_RUN_COLUMNS,
@@ -102,9 +109,19 @@ async def list_runs(
     return RunList(items=items, **listed.cursors), listed.request.fields
 
 
-async def _owned_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> None:
+async def _read_of_run(
+    session: AsyncSession,
+    principal: Principal,
+    run_id: uuid.UUID,
+    listing: Listing,
+    owner: QueryableAttribute[uuid.UUID],
+    params: ListParams,
+    codec: CursorCodec,
+) -> Listed:
+    """A page of one of the run's own lists (its logs, its node runs): 404 for another org's."""
     if await repository.get_run(session, principal.org_id, run_id) is None:
         raise NotFound(f"Run {run_id} does not exist.")
+    return await read_list(session, listing, params, codec, parent=run_id, where=owner == run_id)
 
 
 async def list_logs(
@@ -114,9 +131,7 @@ async def list_logs(
     params: ListParams,
     codec: CursorCodec,
 ) -> tuple[RunLogList, frozenset[str]]:
-    await _owned_run(session, principal, run_id)
-    where = RunLog.run_id == run_id
-    listed = await read_list(session, LOGS, params, codec, parent=run_id, where=where)
+    listed = await _read_of_run(session, principal, run_id, LOGS, RunLog.run_id, params, codec)
     items = [RunLogRead.model_construct(**values) for values in listed.values]
     return RunLogList(items=items, **listed.cursors), listed.request.fields
 
@@ -128,8 +143,8 @@ async def list_node_runs(
     params: ListParams,
     codec: CursorCodec,
 ) -> tuple[NodeRunList, frozenset[str]]:
-    await _owned_run(session, principal, run_id)
-    where = NodeRun.run_id == run_id
-    listed = await read_list(session, NODE_RUNS, params, codec, parent=run_id, where=where)
+    listed = await _read_of_run(
+        session, principal, run_id, NODE_RUNS, NodeRun.run_id, params, codec
+    )
     items = [NodeRunRead.model_construct(**values) for values in listed.values]
     return NodeRunList(items=items, **listed.cursors), listed.request.fields
