@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -16,6 +17,18 @@ from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
 from runflow.logs import configure_logging
+
+T = TypeVar("T")
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop where it is installed, as uvicorn does for `serve`."""
+    try:
+        import uvloop
+    except ImportError:  # not on Windows
+        return asyncio.run(main)
+    return uvloop.run(main)
+
 
 app = typer.Typer(no_args_is_help=True, help="Runflow: run AI image and video models in batches.")
 keys = typer.Typer(no_args_is_help=True, help="Manage API keys.")
@@ -87,7 +100,7 @@ def worker(
             await sender.stop()
             await database.dispose()
 
-    asyncio.run(run())
+    _run(run())
 
 
 @app.command()
@@ -100,7 +113,7 @@ def migrate() -> None:
         database = await _with_prepared_database(settings, migrate=True)
         await database.dispose()
 
-    asyncio.run(run())
+    _run(run())
     typer.echo("database is at the latest revision", err=True)
 
 
@@ -142,7 +155,7 @@ def create_key(
         finally:
             await database.dispose()
 
-    typer.echo(asyncio.run(run()))
+    typer.echo(_run(run()))
 
 
 def main() -> None:

@@ -1,4 +1,8 @@
-"""What routes need from the callback machinery: the process's outbox and its SSRF guard."""
+"""What routes need from the callback machinery: the process's outbox and its SSRF guard.
+
+Like every dependency that only reads app state, these are `async def`: FastAPI runs a plain
+`def` dependency on a worker thread, a thread hop per request for an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from runflow.callbacks.outbox import Outbox
 from runflow.kit.egress import EgressGuard
 
 
-def _outbox(request: Request) -> Outbox:
+async def _outbox(request: Request) -> Outbox:
     outbox: Outbox = request.app.state.outbox
     return outbox
 
 
-def _egress_guard(request: Request) -> EgressGuard:
+async def _egress_guard(request: Request) -> EgressGuard:
     guard: EgressGuard = request.app.state.egress_guard
     return guard
 

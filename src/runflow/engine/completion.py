@@ -3,7 +3,8 @@
 For every completion whose `attempt` still matches its run (the fence), the run gets its terminal
 state, its logs and node runs are written, its batch's counters move, and a batch whose last
 item just ended turns terminal — all in the same transaction, so a batch ends exactly once and
-never before every item has.
+never before every item has. The runs and node runs of a chunk are written by one statement
+each, whatever the chunk's size (`db/json_rows.py`); the fence is part of the UPDATE.
 
 A completion may also put a run back in the queue (`retry_at`): a transient failure or a lease
 taken from a crashed worker.
@@ -11,6 +12,7 @@ taken from a crashed worker.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,14 +21,26 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from runflow.batches.lifecycle import finish_if_complete
 from runflow.batches.models import Batch, BatchStatus
 from runflow.callbacks.outbox import Outbox
+from runflow.db.json_rows import JsonRows
 from runflow.engine.models import NodeRun, RunLog
+from runflow.kit.ids import new_id
 from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
 
@@ -46,6 +60,8 @@ class Completion:
     nodes_total: int | None = None
     nodes_completed: int | None = None
     retry_at: datetime | None = None
+    # When the run first started (its claim says), for `duration_ms`.
+    started_at: datetime | None = None
     logs: list[dict[str, Any]] = field(default_factory=list)
     node_runs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -62,22 +78,42 @@ _runs = cast(Table, Run.__table__)
 _run_logs = cast(Table, RunLog.__table__)
 _node_runs = cast(Table, NodeRun.__table__)
 
+_FENCE = ("id", "attempt")
+_FINISHED = JsonRows(
+    "finished",
+    _runs,
+    (
+        *_FENCE,
+        "status_code",
+        "output",
+        "failure_code",
+        "failure_message",
+        "failure_stage_code",
+        "cost",
+        "cost_breakdown",
+        "nodes_total",
+        "nodes_completed",
+        "completed_at",
+        "duration_ms",
+    ),
+)
+_REQUEUED = JsonRows(
+    "requeued",
+    _runs,
+    (
+        *_FENCE,
+        "status_code",
+        "available_at",
+        "failure_code",
+        "failure_message",
+        "failure_stage_code",
+    ),
+)
+_NODE_RUNS = JsonRows("node_runs", _node_runs)
 
 # Every completion clears the lease; a finished run also drops its live progress.
-_RELEASED = {"lease_owner": None, "lease_expires_at": None}
-_FINISHED = {**_RELEASED, "context": None}
-
-
-def _update_runs_by_id(columns: tuple[str, ...], constants: dict[str, Any]) -> Update:
-    """`UPDATE runs SET <columns>, <constants> WHERE id = :b_id`; parameters are the columns
-    prefixed `b_` (SQLAlchemy reserves the bare column names for its own SET parameters)."""
-    return (
-        update(_runs)
-        .where(_runs.c.id == bindparam("b_id"))
-        .values({name: bindparam(f"b_{name}") for name in columns if name != "id"})
-        .values(constants)
-    )
-
+_RELEASED: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
+_CLEARED: dict[str, Any] = {**_RELEASED, "context": None}
 
 # Core, not ORM: one executemany adds each batch's deltas to what is stored.
 _BATCH_COUNTERS = (
@@ -91,47 +127,33 @@ _BATCH_COUNTERS = (
 )
 
 
-@dataclass(frozen=True)
-class _RunState:
-    attempt: int
-    status: str
-    batch_id: uuid.UUID | None
-    started_at: datetime | None
-    has_callback: bool
+@functools.cache
+def _fenced_update(rows: JsonRows, dialect: str) -> ReturningUpdate[Any]:
+    """`UPDATE runs … FROM rows` where each row's attempt is still the run's and the run is
+    still running (the fence); returns the runs it changed."""
+    given = rows.source(dialect)
+    constants = _CLEARED if rows is _FINISHED else _RELEASED
+    running: ColumnElement[bool] = _runs.c.status_code == RunStatus.RUNNING
+    if dialect == "sqlite":
+        # Told that most runs are running, SQLite's planner walks the given rows and finds
+        # each run by id, instead of walking every running run through the status index.
+        running = func.likelihood(running, literal_column("0.9"))
+    return (
+        update(_runs)
+        .where(_runs.c.id == given.c.id, _runs.c.attempt == given.c.attempt, running)
+        .values({name: given.c[name] for name in rows.columns if name not in _FENCE})
+        .values(constants)
+        .returning(_runs.c.id, _runs.c.batch_id, _runs.c.callback_url.is_not(None))
+    )
 
 
-async def _current_states(
-    session: AsyncSession, run_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, _RunState]:
-    statement = select(
-        Run.id,
-        Run.attempt,
-        Run.status_code,
-        Run.batch_id,
-        Run.started_at,
-        Run.callback_url.is_not(None),
-    ).where(Run.id.in_(run_ids))
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    rows = await session.execute(statement)
-    return {row[0]: _RunState(row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
-
-
-def _run_values(completion: Completion, started_at: datetime | None) -> dict[str, Any]:
-    if completion.retry_at is not None:
-        return {
-            "id": completion.run_id,
-            "status_code": RunStatus.QUEUED,
-            "available_at": completion.retry_at,
-            "failure_code": completion.failure_code,
-            "failure_message": completion.failure_message,
-            "failure_stage_code": completion.failure_stage_code,
-        }
+def _finished_row(completion: Completion) -> dict[str, Any]:
     duration = None
-    if started_at is not None:
-        duration = int((completion.completed_at - started_at).total_seconds() * 1000)
+    if completion.started_at is not None:
+        duration = int((completion.completed_at - completion.started_at).total_seconds() * 1000)
     return {
         "id": completion.run_id,
+        "attempt": completion.attempt,
         "status_code": completion.status,
         "output": completion.output,
         "failure_code": completion.failure_code,
@@ -146,59 +168,73 @@ def _run_values(completion: Completion, started_at: datetime | None) -> dict[str
     }
 
 
+def _requeued_row(completion: Completion) -> dict[str, Any]:
+    return {
+        "id": completion.run_id,
+        "attempt": completion.attempt,
+        "status_code": RunStatus.QUEUED,
+        "available_at": completion.retry_at,
+        "failure_code": completion.failure_code,
+        "failure_message": completion.failure_message,
+        "failure_stage_code": completion.failure_stage_code,
+    }
+
+
+@dataclass(frozen=True)
+class _Applied:
+    batch_id: uuid.UUID | None
+    has_callback: bool
+
+
+async def _apply_fenced(
+    session: AsyncSession, rows: JsonRows, values: list[dict[str, Any]]
+) -> dict[uuid.UUID, _Applied]:
+    if not values:
+        return {}
+    dialect = session.get_bind().dialect.name
+    result = await session.execute(_fenced_update(rows, dialect), rows.parameters(dialect, values))
+    return {run_id: _Applied(batch_id, bool(flag)) for run_id, batch_id, flag in result}
+
+
 async def apply_completions(
     session: AsyncSession, completions: Sequence[Completion], outbox: Outbox
 ) -> int:
     """Apply what the fence allows; returns how many completions took effect."""
-    if not completions:
-        return 0
-    current = await _current_states(session, [c.run_id for c in completions])
-    applied: list[Completion] = []
-    for completion in completions:
-        state = current.get(completion.run_id)
-        if (
-            state is not None
-            and state.attempt == completion.attempt
-            and state.status == RunStatus.RUNNING
-        ):
-            applied.append(completion)
-    if not applied:
+    finished = [c for c in completions if c.retry_at is None]
+    requeued = [c for c in completions if c.retry_at is not None]
+    applied = await _apply_fenced(session, _FINISHED, [_finished_row(c) for c in finished])
+    applied_requeues = await _apply_fenced(session, _REQUEUED, [_requeued_row(c) for c in requeued])
+    taken = [c for c in completions if c.run_id in applied or c.run_id in applied_requeues]
+    if not taken:
         return 0
 
-    terminal_rows: list[dict[str, Any]] = []
-    retry_rows: list[dict[str, Any]] = []
     deltas: defaultdict[uuid.UUID, _BatchDelta] = defaultdict(_BatchDelta)
-    logs: list[dict[str, Any]] = []
-    node_runs: list[dict[str, Any]] = []
     lone_runs_with_callback: list[uuid.UUID] = []
-    for completion in applied:
-        state = current[completion.run_id]
-        batch_id = state.batch_id
-        values = _run_values(completion, state.started_at)
-        (retry_rows if completion.retry_at is not None else terminal_rows).append(values)
-        logs.extend({"run_id": completion.run_id, **log} for log in completion.logs)
-        node_runs.extend({"run_id": completion.run_id, **node} for node in completion.node_runs)
-        if completion.retry_at is None and batch_id is None and state.has_callback:
-            lone_runs_with_callback.append(completion.run_id)
-        if completion.retry_at is None and batch_id is not None:
-            delta = deltas[batch_id]
-            if completion.status == RunStatus.SUCCEEDED:
-                delta.succeeded += 1
-            elif completion.status == RunStatus.FAILED:
-                delta.failed += 1
-            else:
-                delta.cancelled += 1
+    for completion in finished:
+        run = applied.get(completion.run_id)
+        if run is None:
+            continue
+        if run.batch_id is None:
+            if run.has_callback:
+                lone_runs_with_callback.append(completion.run_id)
+            continue
+        delta = deltas[run.batch_id]
+        if completion.status == RunStatus.SUCCEEDED:
+            delta.succeeded += 1
+        elif completion.status == RunStatus.FAILED:
+            delta.failed += 1
+        else:
+            delta.cancelled += 1
 
-    # Core executemany throughout: the ORM's bulk paths cost more Python per row than the
-    # database spends on it.
-    for rows, constants in ((terminal_rows, _FINISHED), (retry_rows, _RELEASED)):
-        if rows:
-            parameters = [{f"b_{key}": value for key, value in row.items()} for row in rows]
-            await session.execute(_update_runs_by_id(tuple(rows[0]), constants), parameters)
+    logs = [{"run_id": c.run_id, **log} for c in taken for log in c.logs]
     if logs:
         await session.execute(insert(_run_logs), logs)
+    node_runs = [
+        {"id": new_id(), "run_id": c.run_id, **node} for c in taken for node in c.node_runs
+    ]
     if node_runs:
-        await session.execute(insert(_node_runs), node_runs)
+        dialect = session.get_bind().dialect.name
+        await session.execute(_NODE_RUNS.insert(dialect), _NODE_RUNS.parameters(dialect, node_runs))
     if deltas:
         await session.execute(
             _BATCH_COUNTERS,
@@ -215,7 +251,7 @@ async def apply_completions(
         await _finish_batches(session, list(deltas), outbox)
     if lone_runs_with_callback:
         await enqueue_run_callbacks(session, lone_runs_with_callback, outbox)
-    return len(applied)
+    return len(taken)
 
 
 async def _finish_batches(

@@ -21,7 +21,7 @@ import os
 import secrets
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -40,6 +40,7 @@ from runflow.engine.providers import (
     NodeEvent,
     Progress,
     Provider,
+    ProviderEvent,
 )
 from runflow.engine.queue import ClaimedRun, claim_due_runs, expired_leases, renew_leases
 from runflow.engine.retry import retry_delay
@@ -174,8 +175,9 @@ class Dispatcher:
                 claimed = []
                 await asyncio.sleep(self.config.poll_interval_s * 10)
             for run in claimed:
-                self._attempts[run.id] = run.attempt
-                self._inflight[run.id] = asyncio.create_task(self._execute(run))
+                if not self._run_now(run):
+                    self._attempts[run.id] = run.attempt
+                    self._inflight[run.id] = asyncio.create_task(self._execute(run))
             if claimed:
                 self._after_org = claimed[-1].org_id
             if len(claimed) < wanted:
@@ -207,64 +209,95 @@ class Dispatcher:
                 self._runtimes = await load_runtimes(session)
         return self._runtimes[model_id]
 
-    async def _execute(self, run: ClaimedRun) -> None:
+    def _run_now(self, run: ClaimedRun) -> bool:
+        """Done on the spot when the provider can (`Provider.run_now`): True if it was."""
+        runtime = self._runtimes.get(run.model_id)
+        if runtime is None:
+            return False  # a model this process has not loaded yet: the task path loads it
+        try:
+            events = self.provider.run_now(self._job(run, runtime))
+            if events is None:
+                return False
+            self._log_started(run)
+            completion = self._completion(run, runtime, _Recorded.of(events))
+        except Exception as exc:
+            completion = self._crashed(run, exc)
+        self._finish(run, completion)
+        return True
+
+    def _log_started(self, run: ClaimedRun) -> None:
         log.debug("run_started", run_id=str(run.id), attempt=run.attempt, worker_id=self.worker_id)
+
+    async def _execute(self, run: ClaimedRun) -> None:
+        self._log_started(run)
         try:
             completion = await self._drive(run)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.exception("run_crashed", run_id=str(run.id))
-            completion = Completion(
-                run.id,
-                run.attempt,
-                RunStatus.FAILED,
-                utcnow(),
-                failure_code="INTERNAL_ERROR",
-                failure_message=f"The worker failed to execute the run ({type(exc).__name__}).",
-                failure_stage_code=FailureStage.EXECUTION,
-            )
+            completion = self._crashed(run, exc)
         finally:
             self._inflight.pop(run.id, None)
             self._progress.pop(run.id, None)
             self._slot_freed.set()
         self._attempts.pop(run.id, None)
+        self._finish(run, completion)
+
+    def _crashed(self, run: ClaimedRun, exc: Exception) -> Completion:
+        log.error("run_crashed", run_id=str(run.id), exc_info=exc)
+        return Completion(
+            run.id,
+            run.attempt,
+            RunStatus.FAILED,
+            utcnow(),
+            failure_code="INTERNAL_ERROR",
+            failure_message=f"The worker failed to execute the run ({type(exc).__name__}).",
+            failure_stage_code=FailureStage.EXECUTION,
+        )
+
+    def _finish(self, run: ClaimedRun, completion: Completion) -> None:
+        completion.started_at = run.started_at
         self._completions.put(completion)
+
+    @staticmethod
+    def _job(run: ClaimedRun, runtime: ModelRuntime) -> Job:
+        return Job(run.id, run.attempt, run.org_id, runtime.name, run.input)
 
     async def _drive(self, run: ClaimedRun) -> Completion:
         runtime = await self._runtime(run.model_id)
-        job = Job(run.id, run.attempt, run.org_id, runtime.name, run.input)
-        logs: list[dict[str, Any]] = []
-        node_runs: list[dict[str, Any]] = []
-        outcome: Finished | Failed
+        recorded = _Recorded()
         try:
             async with asyncio.timeout(runtime.timeout_s):
-                await self.provider.submit(job)
+                await self.provider.submit(self._job(run, runtime))
                 async for event in self.provider.events(run.id):
                     if isinstance(event, Progress):
                         self._progress[run.id] = event
-                    elif isinstance(event, Log):
-                        logs.append(_log_row(event.level, event.message, event.meta))
-                    elif isinstance(event, NodeEvent):
-                        node_runs.append(event.values)
-                    else:
-                        outcome = event
+                    recorded.add(event)
         except TimeoutError:
             await self.provider.cancel(run.id)
-            outcome = Failed("TIMEOUT", f"The run exceeded its {runtime.timeout_s:g} s limit.")
-        completion = self._completion(run, runtime, outcome)
-        if completion.failure_message and completion.retry_at is None:
-            logs.append(
-                _log_row("error", completion.failure_message, {"code": completion.failure_code})
+            recorded.outcome = Failed(
+                "TIMEOUT", f"The run exceeded its {runtime.timeout_s:g} s limit."
             )
-        completion.logs = logs
-        completion.node_runs = node_runs
-        return completion
+        return self._completion(run, runtime, recorded)
 
     def _completion(
-        self, run: ClaimedRun, runtime: ModelRuntime, outcome: Finished | Failed
+        self, run: ClaimedRun, runtime: ModelRuntime, recorded: _Recorded
+    ) -> Completion:
+        completion = self._outcome(run, runtime, recorded.outcome)
+        if completion.failure_message and completion.retry_at is None:
+            recorded.logs.append(
+                _log_row("error", completion.failure_message, {"code": completion.failure_code})
+            )
+        completion.logs = recorded.logs
+        completion.node_runs = recorded.node_runs
+        return completion
+
+    def _outcome(
+        self, run: ClaimedRun, runtime: ModelRuntime, outcome: Finished | Failed | None
     ) -> Completion:
         now = utcnow()
+        if outcome is None:
+            outcome = Failed("INTERNAL_ERROR", "The provider ended the run without an outcome.")
         if isinstance(outcome, Finished):
             try:
                 cost, breakdown = price_run(runtime.price_rules, outcome.usage)
@@ -382,6 +415,7 @@ class Dispatcher:
                     failure_code="WORKER_LOST",
                     failure_message=f"The worker stopped responding {lease.attempt} times.",
                     failure_stage_code=FailureStage.EXECUTION,
+                    started_at=lease.started_at,
                 )
                 for lease in expired
             ]
@@ -397,6 +431,31 @@ _PROGRESS = (
     .where(_runs_table.c.id == bindparam("r_id"), _runs_table.c.status_code == RunStatus.RUNNING)
     .values(context=bindparam("context"))
 )
+
+
+@dataclass
+class _Recorded:
+    """What a run's events left behind, for its completion."""
+
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    node_runs: list[dict[str, Any]] = field(default_factory=list)
+    outcome: Finished | Failed | None = None
+
+    @classmethod
+    def of(cls, events: list[ProviderEvent]) -> _Recorded:
+        recorded = cls()
+        for event in events:
+            recorded.add(event)
+        return recorded
+
+    def add(self, event: ProviderEvent) -> None:
+        if isinstance(event, Log):
+            self.logs.append(_log_row(event.level, event.message, event.meta))
+        elif isinstance(event, NodeEvent):
+            self.node_runs.append(event.values)
+        elif isinstance(event, Finished | Failed):
+            self.outcome = event
+        # Progress only matters while a run is in flight: the heartbeat publishes it.
 
 
 def _log_row(level: str, message: str, meta: dict[str, Any] | None) -> dict[str, Any]:

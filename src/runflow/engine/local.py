@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -182,6 +183,11 @@ class LocalProvider(Provider):
             log.exception("flow_crashed", run_id=str(execution.job.run_id))
             emit(Failed("INTERNAL_ERROR", f"The run failed to execute ({type(exc).__name__})."))
 
+    def run_now(self, job: Job) -> list[ProviderEvent] | None:
+        if job.model != "runflow/echo" or job.input.get("delay_ms", 0):
+            return None
+        return _echo_events(job, utcnow())
+
     async def _echo(self, execution: _Execution) -> list[ProviderEvent]:
         job = execution.job
         started = utcnow()
@@ -194,28 +200,7 @@ class LocalProvider(Provider):
             await asyncio.sleep(min(left, 0.05))
         if execution.stop.is_set():
             raise Cancelled
-        signature = hashlib.sha256(json.dumps(job.input, sort_keys=True).encode()).hexdigest()
-        failed = bool(job.input.get("fail"))
-        node = NodeEvent(
-            {
-                "node_id": node_id(job.model, "echo"),
-                "node_key": "echo",
-                "node_type": "echo.respond",
-                "state_code": "failed" if failed else "succeeded",
-                "input": job.input,
-                "input_signature": signature,
-                "duration_ms": int((utcnow() - started).total_seconds() * 1000),
-                "cost": 0,
-                "retry_count": 0,
-                "started_at": started,
-                "completed_at": utcnow(),
-                "created_at": started,
-            }
-        )
-        if failed:
-            message = job.input.get("fail_message") or "echo was asked to fail"
-            return [node, Failed("MODEL_ERROR", message, nodes_total=1, nodes_completed=0)]
-        return [node, Finished({"message": job.input.get("message", "")}, {}, 1, 1)]
+        return _echo_events(job, started)
 
     async def _flow(self, execution: _Execution, flow: Flow) -> Finished | Failed:
         job = execution.job
@@ -266,3 +251,31 @@ class LocalProvider(Provider):
             )
         output = {**result.output, **urls}
         return Finished(output, result.usage, len(flow.nodes), recorder.completed)
+
+
+def _echo_events(job: Job, started: datetime) -> list[ProviderEvent]:
+    """The echo model: its one node run, then its message back, or the failure asked for."""
+    now = utcnow()
+    failed = bool(job.input.get("fail"))
+    node = NodeEvent(
+        {
+            "node_id": node_id(job.model, "echo"),
+            "node_key": "echo",
+            "node_type": "echo.respond",
+            "state_code": "failed" if failed else "succeeded",
+            "input": job.input,
+            "input_signature": hashlib.sha256(
+                json.dumps(job.input, sort_keys=True).encode()
+            ).hexdigest(),
+            "duration_ms": int((now - started).total_seconds() * 1000),
+            "cost": 0,
+            "retry_count": 0,
+            "started_at": started,
+            "completed_at": now,
+            "created_at": started,
+        }
+    )
+    if failed:
+        message = job.input.get("fail_message") or "echo was asked to fail"
+        return [node, Failed("MODEL_ERROR", message, nodes_total=1, nodes_completed=0)]
+    return [node, Finished({"message": job.input.get("message", "")}, {}, 1, 1)]

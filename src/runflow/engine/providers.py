@@ -4,6 +4,10 @@ The dispatcher talks to every provider the same way: `submit` a job (idempotent 
 attempt), read its `events` — progress, logs, node runs — until a terminal `Finished` or
 `Failed`, and `cancel` it. The local provider runs models in this process; remote ones
 (ComfyUI, HTTP inference servers) implement the same four methods.
+
+A job with nothing to wait for (a diagnostic echo) may instead be done on the spot by
+`run_now`: the dispatcher then skips the task, the event stream and the timeout a run
+otherwise costs.
 """
 
 from __future__ import annotations
@@ -82,6 +86,11 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def events(self, run_id: uuid.UUID) -> AsyncIterator[ProviderEvent]:
         """The job's events, ending with exactly one `Finished` or `Failed`."""
+
+    def run_now(self, job: Job) -> list[ProviderEvent] | None:
+        """The job's events when it can be done at once without blocking, else None (the
+        job then goes through `submit` and `events`)."""
+        return None
 
     @abc.abstractmethod
     async def cancel(self, run_id: uuid.UUID) -> None:

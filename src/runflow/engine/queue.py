@@ -198,6 +198,7 @@ async def renew_leases(
 class ExpiredLease:
     run_id: uuid.UUID
     attempt: int
+    started_at: datetime | None
 
 
 async def expired_leases(
@@ -205,7 +206,7 @@ async def expired_leases(
 ) -> list[ExpiredLease]:
     """Running runs whose worker stopped renewing its lease (it crashed or hung)."""
     statement = (
-        select(Run.id, Run.attempt)
+        select(Run.id, Run.attempt, Run.started_at)
         .where(Run.status_code == RunStatus.RUNNING, Run.lease_expires_at < now)
         .limit(limit)
     )

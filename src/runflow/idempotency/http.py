@@ -37,7 +37,7 @@ async def create_once(
         session,
         org_id=org_id,
         key=key,
-        request_fingerprint=fingerprint(
+        fingerprint_request=lambda: fingerprint(
             request.method,
             request.url.path,
             body.model_dump(mode="json") if body is not None else None,

@@ -64,13 +64,15 @@ async def run_once(
     *,
     org_id: uuid.UUID,
     key: str | None,
-    request_fingerprint: str,
+    fingerprint_request: Callable[[], str],
     create: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
 ) -> StoredResponse:
-    """`create()` once per key; later calls with the same key get its stored response."""
+    """`create()` once per key; later calls with the same key get its stored response.
+    `fingerprint_request` is called only when there is a key to compare requests under."""
     if key is None:
         status_code, body = await create()
         return StoredResponse(status_code, body, replayed=False)
+    request_fingerprint = fingerprint_request()
 
     existing = await _find(session, org_id, key)
     if existing is not None:

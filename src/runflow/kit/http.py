@@ -32,7 +32,7 @@ async def require_json_body(request: Request) -> None:
         )
 
 
-def _idempotency_key(
+async def _idempotency_key(
     key: Annotated[
         str | None,
         Header(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-import uuid6
+from uuid_utils.compat import uuid7
 
 
 def new_id() -> uuid.UUID:
-    """A fresh UUIDv7 as a standard `uuid.UUID`."""
-    return uuid.UUID(bytes=uuid6.uuid7().bytes)
+    """A fresh UUIDv7 as a standard `uuid.UUID` (made in Rust: a batch makes hundreds)."""
+    return uuid7()

@@ -26,7 +26,7 @@ async def media_lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def get_media_library(request: Request) -> MediaLibrary:
+async def get_media_library(request: Request) -> MediaLibrary:
     library: MediaLibrary = request.app.state.media_library
     return library
 

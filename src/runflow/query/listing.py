@@ -59,7 +59,7 @@ class ListParams:
     from_prev: bool
 
 
-def _list_params(
+async def _list_params(
     q: Annotated[str | None, Query(description="ANTLR filter expression")] = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Page size")] = None,
     sort_by: Annotated[
@@ -81,7 +81,7 @@ def _list_params(
 ListQuery = Annotated[ListParams, Depends(_list_params)]
 
 
-def cursor_codec(request: Request) -> CursorCodec:
+async def cursor_codec(request: Request) -> CursorCodec:
     codec: CursorCodec = request.app.state.cursor_codec
     return codec
 

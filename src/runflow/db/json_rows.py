@@ -1,0 +1,141 @@
+"""Many rows as one bound JSON parameter, unpacked by the database.
+
+An executemany sends every value of every row through SQLAlchemy's bind processing and the
+driver, one row at a time; on the engine's hot paths (a chunk of completions, the runs of a
+batch) that Python work costs more than the database spends on the rows. Here the rows travel
+as one JSON array, encoded in C, and the database turns it back into a table: SQLite with
+`json_each`, PostgreSQL with `jsonb_to_recordset`. Statements select from that table
+(`INSERT … SELECT`, `UPDATE … FROM`), so a chunk of any size is one statement.
+
+Values are given as the application holds them: UUIDs, aware datetimes and money (`Money`
+columns) are put in their stored form here; JSON columns take the Python objects themselves
+(`None` is SQL NULL).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Insert,
+    String,
+    Table,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.types import TypeEngine
+
+from runflow.db.types import Money, UTCDateTime
+from runflow.kit.money import to_nanos
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        # SQLAlchemy's SQLite DATETIME storage: naive UTC, a space, always six fraction digits.
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    raise TypeError(f"{type(value).__name__} has no stored form")
+
+
+def _postgres_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} has no stored form")
+
+
+class JsonRows:
+    """Rows for some `columns` of `table`, arriving as one JSON parameter named `name`."""
+
+    def __init__(self, name: str, table: Table, columns: Sequence[str] | None = None) -> None:
+        self.name = name
+        self.table = table
+        self.columns = list(columns if columns is not None else table.columns.keys())
+        self._money = [key for key in self.columns if isinstance(table.c[key].type, Money)]
+        self._sources: dict[str, FromClause] = {}
+        self._statements: dict[str, Insert] = {}
+
+    def source(self, dialect: str) -> FromClause:
+        """The rows as a FROM clause with one column per name, typed as in the table."""
+        if dialect not in self._sources:
+            # Built on first use: a foreign key column has its type only once the table it
+            # points at is known, which is not yet true while the models are imported.
+            types = {key: self.table.c[key].type for key in self.columns}
+            build = _postgres_source if dialect == "postgresql" else _sqlite_source
+            self._sources[dialect] = build(self.name, types)
+        return self._sources[dialect]
+
+    def insert(self, dialect: str) -> Insert:
+        """`INSERT INTO table (columns) SELECT … FROM rows`; the table's other columns get
+        their defaults, as with a plain insert."""
+        if dialect not in self._statements:
+            given = self.source(dialect)
+            self._statements[dialect] = insert(self.table).from_select(
+                self.columns, select(*(given.c[name] for name in self.columns))
+            )
+        return self._statements[dialect]
+
+    def parameters(self, dialect: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+        """The one parameter carrying `rows`, dicts of column values (absent keys are NULL)."""
+        stored = _postgres_value if dialect == "postgresql" else _sqlite_value
+        if self._money:
+            rows = [self._with_nanos(row) for row in rows]
+        text = json.dumps(list(rows), default=stored, separators=(",", ":"))
+        return {self.name: text}
+
+    def _with_nanos(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
+        money = {key: to_nanos(row[key]) for key in self._money if row.get(key) is not None}
+        return {**row, **money} if money else row
+
+
+def _is_json(type_: TypeEngine[Any]) -> bool:
+    return isinstance(type_, JSON)  # JSONB, and JSON with a JSONB variant, included
+
+
+def _sqlite_source(name: str, columns: Mapping[str, TypeEngine[Any]]) -> FromClause:
+    rows = func.json_each(bindparam(name, type_=String())).table_valued("value")
+    value = rows.c.value
+    selected: list[ColumnElement[Any]] = []
+    for key, type_ in columns.items():
+        path: ColumnElement[str] = literal_column(f"'$.{key}'")  # column names: no quoting needed
+        if _is_json(type_):
+            # `->` keeps the JSON text of any value; JSON null and absent keys become NULL.
+            as_json = value.op("->")(path)
+            extracted: ColumnElement[Any] = func.nullif(as_json, literal_column("'null'"))
+        else:
+            extracted = func.json_extract(value, path)
+        selected.append(extracted.label(key))
+    return select(*selected).select_from(rows).subquery(name)
+
+
+def _postgres_source(name: str, columns: Mapping[str, TypeEngine[Any]]) -> FromClause:
+    typed = [column(key, _postgres_type(type_)) for key, type_ in columns.items()]
+    document = cast(bindparam(name, type_=String()), JSONB)
+    return (
+        func.jsonb_to_recordset(document)
+        .table_valued(*typed, name=name)
+        .render_derived(with_types=True)
+    )
+
+
+def _postgres_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type PostgreSQL parses the JSON value as; decorators by what they store."""
+    if isinstance(type_, UTCDateTime | Money):
+        return type_.impl_instance
+    if _is_json(type_):
+        return JSONB()
+    return type_
