@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
@@ -34,6 +35,7 @@ from runflow.runs import repository as runs
 from runflow.runs.models import Run, RunStatus
 
 TARGET_TYPE = "model"
+_HANDLES = TypeAdapter(list[BatchItemHandle])
 
 
 def _split_client_ref(
@@ -112,7 +114,7 @@ async def create_batch(
     )
     runs: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
-    handles: list[BatchItemHandle] = []
+    handles: list[dict[str, Any]] = []
     for index, (client_ref, value) in enumerate(resolved):
         run_id, item_id = new_id(), new_id()
         runs.append(
@@ -143,13 +145,13 @@ async def create_batch(
             }
         )
         handles.append(
-            BatchItemHandle(
-                id=item_id,
-                sequence_index=index,
-                client_ref=client_ref,
-                run_id=run_id,
-                status_code=RunStatus.QUEUED,
-            )
+            {
+                "id": item_id,
+                "sequence_index": index,
+                "client_ref": client_ref,
+                "run_id": run_id,
+                "status_code": RunStatus.QUEUED,
+            }
         )
     await repository.insert_batch(session, batch, runs, items)
     return BatchCreated(
@@ -161,7 +163,7 @@ async def create_batch(
         items_succeeded=0,
         items_failed=0,
         items_cancelled=0,
-        items=handles,
+        items=_HANDLES.validate_python(handles),  # one validation for all, not one per item
         created_at=now,
         output=None,
         cost=batch.cost,

@@ -14,6 +14,7 @@ columns) are put in their stored form here; JSON columns take the Python objects
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,9 +46,14 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return value.hex
     if isinstance(value, datetime):
-        # SQLAlchemy's SQLite DATETIME storage: naive UTC, a space, always six fraction digits.
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return _sqlite_datetime(value)
     raise TypeError(f"{type(value).__name__} has no stored form")
+
+
+@functools.lru_cache(maxsize=256)  # the rows of a chunk mostly share one or two timestamps
+def _sqlite_datetime(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME storage: naive UTC, a space, always six fraction digits.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _postgres_value(value: Any) -> Any:
@@ -89,17 +95,16 @@ class JsonRows:
             )
         return self._statements[dialect]
 
-    def parameters(self, dialect: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-        """The one parameter carrying `rows`, dicts of column values (absent keys are NULL)."""
+    def parameters(self, dialect: str, rows: Iterable[dict[str, Any]]) -> dict[str, str]:
+        """The one parameter carrying `rows`, dicts of column values (absent keys are NULL).
+        Money is converted in place: the dicts are the caller's scratch, made for this."""
         stored = _postgres_value if dialect == "postgresql" else _sqlite_value
-        if self._money:
-            rows = [self._with_nanos(row) for row in rows]
-        text = json.dumps(list(rows), default=stored, separators=(",", ":"))
-        return {self.name: text}
-
-    def _with_nanos(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
-        money = {key: to_nanos(row[key]) for key in self._money if row.get(key) is not None}
-        return {**row, **money} if money else row
+        rows = list(rows)
+        for key in self._money:
+            for row in rows:
+                if (amount := row.get(key)) is not None:
+                    row[key] = to_nanos(amount)
+        return {self.name: json.dumps(rows, default=stored, separators=(",", ":"))}
 
 
 def _is_json(type_: TypeEngine[Any]) -> bool:
