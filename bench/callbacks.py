@@ -2,25 +2,22 @@
 callback timeout: delivered callbacks per second, and the delay healthy receivers saw between
 their batch ending (`completed_at` in the payload) and the callback arriving.
 
-The receiver runs in a thread of this process (uvicorn on loopback); hanging endpoints answer
+The receiver runs in a thread of this process (`bench/receiver.py`); hanging endpoints answer
 only after 60 s, so each of their attempts ends at `RUNFLOW_CALLBACK_TIMEOUT_S`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import sys
-import threading
 import time
-from datetime import datetime
 
 import httpx
-import uvicorn
 
 from bench.deployment import deployment
-from bench.processes import cpu_seconds, free_port
+from bench.processes import cpu_seconds
+from bench.receiver import CallbackReceiver
 
 BATCHES = 1000
 HANGING_EVERY = 10
@@ -28,55 +25,7 @@ TIMEOUT_S = 5
 CLIENTS = 8
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.arrivals: dict[str, float] = {}  # batch id → arrival (epoch seconds)
-        self.delays: list[float] = []  # healthy receivers: arrival - batch completed_at
-        self.hung = 0
-        self.all_healthy_arrived = threading.Event()
-
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        if scope["type"] != "http":
-            return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        arrived = time.time()
-        if scope["path"].startswith("/hang"):
-            self.hung += 1
-            await asyncio.sleep(60)
-        else:
-            payload = json.loads(body)
-            if payload["batch_id"] not in self.arrivals:
-                self.arrivals[payload["batch_id"]] = arrived
-                ended = datetime.fromisoformat(payload["completed_at"]).timestamp()
-                self.delays.append(arrived - ended)
-                if len(self.arrivals) == BATCHES - BATCHES // HANGING_EVERY:
-                    self.all_healthy_arrived.set()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    def serve_in_thread(self) -> None:
-        config = uvicorn.Config(
-            self,
-            host="127.0.0.1",
-            port=self.port,
-            lifespan="off",
-            log_level="error",
-            access_log=False,
-            backlog=4096,
-        )
-        server = uvicorn.Server(config)
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.01)
-
-
-async def drive(base_url: str, api_key: str, receiver: Receiver) -> tuple[float, float]:
+async def drive(base_url: str, api_key: str, receiver: CallbackReceiver) -> tuple[float, float]:
     headers = {"Authorization": f"Bearer {api_key}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
         numbers = iter(range(BATCHES))
@@ -84,7 +33,7 @@ async def drive(base_url: str, api_key: str, receiver: Receiver) -> tuple[float,
         async def poster() -> None:
             for n in numbers:
                 kind = "hang" if n % HANGING_EVERY == 0 else "ok"
-                url = f"http://127.0.0.1:{receiver.port}/{kind}/{n}"
+                url = receiver.url(f"{kind}/{n}")
                 body = {"input": [{"message": str(n)}], "callback_url": url}
                 response = await client.post("/v1/models/runflow/echo/batches", json=body)
                 response.raise_for_status()
@@ -92,13 +41,13 @@ async def drive(base_url: str, api_key: str, receiver: Receiver) -> tuple[float,
         started = time.time()
         await asyncio.gather(*(poster() for _ in range(CLIENTS)))
         posted = time.time() - started
-        if not await asyncio.to_thread(receiver.all_healthy_arrived.wait, 600):
+        if not await asyncio.to_thread(receiver.all_arrived.wait, 600):
             raise RuntimeError(f"only {len(receiver.arrivals)} healthy callbacks arrived")
         return started, posted
 
 
 def main(mode: str) -> None:
-    receiver = Receiver()
+    receiver = CallbackReceiver(expected=BATCHES - BATCHES // HANGING_EVERY)
     receiver.serve_in_thread()
     settings = {
         "RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8",
