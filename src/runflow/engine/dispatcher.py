@@ -21,6 +21,7 @@ import os
 import secrets
 import socket
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -91,6 +92,8 @@ class Dispatcher:
         self.worker_id = worker_id or new_worker_id()
         self._runtimes: dict[uuid.UUID, ModelRuntime] = {}
         self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._waiting: deque[ClaimedRun] = deque()  # claimed, for the next free slot
+        self._claims_ran_now = False  # the last claim with runs had only runs done on the spot
         self._attempts: dict[uuid.UUID, int] = {}
         self._progress: dict[uuid.UUID, Progress] = {}
         self._completions = WriteBehind(
@@ -136,6 +139,11 @@ class Dispatcher:
             attempt = self._attempts.get(run_id)
             if attempt is not None:
                 handed_back.append(Completion(run_id, attempt, RunStatus.QUEUED, now, retry_at=now))
+        handed_back.extend(
+            Completion(run.id, run.attempt, RunStatus.QUEUED, now, retry_at=now)
+            for run in self._waiting
+        )
+        self._waiting.clear()
         for loop_task in self._loops:
             loop_task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -151,6 +159,7 @@ class Dispatcher:
 
     async def _claim_loop(self) -> None:
         while not self._stopping:
+            self._start_waiting()
             free = self.config.concurrency - len(self._inflight)
             if free <= 0:
                 self._slot_freed.clear()
@@ -159,7 +168,10 @@ class Dispatcher:
             if free < self._refill_at and await self._more_slots_soon():
                 continue
             self._gather_deadline = None
-            wanted = min(free, CLAIM_CHUNK)
+            # Runs done on the spot take no slot: while claims bring only those, claim full
+            # chunks. Should such a chunk bring runs that need a slot after all, they wait
+            # here for one (leased to this worker, at most one chunk of them).
+            wanted = CLAIM_CHUNK if self._claims_ran_now else min(free, CLAIM_CHUNK)
             try:
                 async with self.database.transaction() as session:
                     claimed = await claim_due_runs(
@@ -174,16 +186,29 @@ class Dispatcher:
                 log.exception("claim_failed", worker_id=self.worker_id)
                 claimed = []
                 await asyncio.sleep(self.config.poll_interval_s * 10)
-            for run in claimed:
-                if not self._run_now(run):
-                    self._attempts[run.id] = run.attempt
-                    self._inflight[run.id] = asyncio.create_task(self._execute(run))
             if claimed:
+                waiting = [run for run in claimed if not self._run_now(run)]
+                self._waiting.extend(waiting)
+                self._claims_ran_now = not waiting
                 self._after_org = claimed[-1].org_id
             if len(claimed) < wanted:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
+
+    def _start_waiting(self) -> None:
+        while self._waiting and len(self._inflight) < self.config.concurrency:
+            run = self._waiting.popleft()
+            self._attempts[run.id] = run.attempt
+            self._inflight[run.id] = asyncio.create_task(self._execute(run))
+
+    def _cancel_waiting(self, run_id: uuid.UUID) -> None:
+        """A claimed run that never started ends cancelled as if it had been signalled."""
+        for run in self._waiting:
+            if run.id == run_id:
+                self._waiting.remove(run)
+                self._finish(run, _cancelled(run))
+                return
 
     async def _more_slots_soon(self) -> bool:
         """Wait (briefly) for a slot to free: True when one did, so the loop looks again.
@@ -362,7 +387,7 @@ class Dispatcher:
                 log.exception("heartbeat_failed", worker_id=self.worker_id)
 
     async def _heartbeat(self) -> None:
-        if not self._inflight:
+        if not self._inflight and not self._waiting:
             return  # no leases to renew, no runs to cancel
         progress = [
             {"r_id": run_id, "context": {"progress": round(p.fraction, 4), "message": p.message}}
@@ -377,6 +402,8 @@ class Dispatcher:
         for run_id in cancel_requested:
             if run_id in self._inflight:
                 await self.provider.cancel(run_id)
+            else:
+                self._cancel_waiting(run_id)
 
     async def _reap_loop(self) -> None:
         while True:
@@ -456,6 +483,19 @@ class _Recorded:
         elif isinstance(event, Finished | Failed):
             self.outcome = event
         # Progress only matters while a run is in flight: the heartbeat publishes it.
+
+
+def _cancelled(run: ClaimedRun) -> Completion:
+    return Completion(
+        run.id,
+        run.attempt,
+        RunStatus.CANCELLED,
+        utcnow(),
+        failure_code="CANCELLED",
+        failure_message="The run was cancelled.",
+        failure_stage_code=FailureStage.EXECUTION,
+        logs=[_log_row("error", "The run was cancelled.", {"code": "CANCELLED"})],
+    )
 
 
 def _log_row(level: str, message: str, meta: dict[str, Any] | None) -> dict[str, Any]:
