@@ -24,9 +24,8 @@ from runflow.batches.schemas import (
 )
 from runflow.callbacks.destination import vet_callback_url
 from runflow.callbacks.outbox import Outbox
-from runflow.catalog import repository as catalog
-from runflow.catalog.models import Model
-from runflow.catalog.validation import Declaration, check_input
+from runflow.catalog.dispatch import DispatchTarget, dispatch_target
+from runflow.catalog.validation import check_input
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
@@ -60,15 +59,14 @@ def _split_client_ref(
 
 
 def validate_items(
-    model: Model, items: Sequence[dict[str, Any]]
+    model: DispatchTarget, items: Sequence[dict[str, Any]]
 ) -> list[tuple[str | None, dict[str, Any]]]:
     """Each item checked on its own; any problem anywhere rejects the whole request."""
     errors: list[dict[str, Any]] = []
     resolved: list[tuple[str | None, dict[str, Any]]] = []
-    declarations = [Declaration.of(declaration) for declaration in model.inputs]
     for index, item in enumerate(items):
         client_ref, given = _split_client_ref(item, index, errors)
-        check = check_input(declarations, given, ("body", "input", index))
+        check = check_input(model.inputs, given, ("body", "input", index))
         errors.extend(check.errors)
         resolved.append((client_ref, check.value))
     if errors:
@@ -87,7 +85,7 @@ async def create_batch(
     request: BatchCreate,
     egress: EgressGuard,
 ) -> BatchCreated:
-    model = await catalog.get_model(session, principal.org_id, owner, slug, full=False)
+    model = await dispatch_target(session, principal.org_id, owner, slug)
     if model is None:
         raise NotFound(f"Model {owner}/{slug} does not exist.")
     resolved = validate_items(model, request.input)

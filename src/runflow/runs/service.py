@@ -10,7 +10,7 @@ from runflow.auth.dependencies import Principal
 from runflow.batches.lifecycle import record_cancelled_items
 from runflow.callbacks.destination import vet_callback_url
 from runflow.callbacks.outbox import Outbox
-from runflow.catalog import repository as catalog
+from runflow.catalog.dispatch import dispatch_target
 from runflow.catalog.validation import check_input
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
@@ -49,7 +49,7 @@ async def create_run(
     request: RunCreate,
     egress: EgressGuard,
 ) -> RunRead:
-    model = await catalog.get_model(session, principal.org_id, owner, slug, full=False)
+    model = await dispatch_target(session, principal.org_id, owner, slug)
     if model is None:
         raise NotFound(f"Model {owner}/{slug} does not exist.")
     check = check_input(model.inputs, request.input, ("body", "input"))

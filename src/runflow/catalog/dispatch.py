@@ -1,0 +1,53 @@
+"""The model a create request dispatches to, read from a short-lived cache.
+
+Every batch and run creation looks its model up by `owner/slug` and checks its inputs; the
+query, the ORM objects and the declarations' copies cost about as much as checking a
+hundred items. The catalog changes only when the built-in models are registered (at start-up
+or by `runflow migrate`), so a model found is kept for a few seconds per org. A model not found
+is never cached: one registered a moment later is found at once.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.catalog import repository
+from runflow.catalog.validation import Declaration
+
+TTL_S = 5.0
+_MAX_ENTRIES = 1024
+
+
+@dataclass(frozen=True)
+class DispatchTarget:
+    id: uuid.UUID
+    version: str | None
+    inputs: tuple[Declaration, ...]
+
+
+_cache: dict[tuple[uuid.UUID, str, str], tuple[float, DispatchTarget]] = {}
+
+
+async def dispatch_target(
+    session: AsyncSession, org_id: uuid.UUID, owner: str, slug: str
+) -> DispatchTarget | None:
+    """The model at `owner/slug` as `org_id` sees it, or None when there is none."""
+    key = (org_id, owner, slug)
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is not None and now - cached[0] < TTL_S:
+        return cached[1]
+    model = await repository.get_model(session, org_id, owner, slug, full=False)
+    if model is None:
+        return None
+    target = DispatchTarget(
+        model.id, model.version, tuple(Declaration.of(declaration) for declaration in model.inputs)
+    )
+    if len(_cache) >= _MAX_ENTRIES:
+        _cache.clear()
+    _cache[key] = (now, target)
+    return target
