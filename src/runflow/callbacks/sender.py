@@ -23,6 +23,7 @@ from runflow.callbacks.queue import any_due, claim_due_deliveries, record_attemp
 from runflow.db.engine import Database
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
+from runflow.kit.loops import end_loop
 from runflow.kit.write_behind import WriteBehind
 
 log = structlog.get_logger(__name__)
@@ -80,16 +81,19 @@ class CallbackSender:
         """Stop claiming, give attempts in flight `grace_s`, record the rest as interrupted."""
         self._stopping = True
         self._wake.set()
+        self._slot_freed.set()
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=grace_s)
+        claim_loop, record_loop = self._loops
+        await end_loop(claim_loop, grace_s)  # nothing is claimed after this
         interrupted = [
             _interrupted(outgoing) for task, outgoing in self._inflight.items() if not task.done()
         ]
         for task in list(self._inflight):
             task.cancel()
-        for loop_task in self._loops:
-            loop_task.cancel()
-        await asyncio.gather(*self._loops, *self._inflight, return_exceptions=True)
+        await asyncio.gather(*self._inflight, return_exceptions=True)
+        self._results.stop()
+        await end_loop(record_loop, grace_s)
         await self._results.drain(interrupted)
         if self._client is not None:
             await self._client.aclose()
@@ -103,7 +107,8 @@ class CallbackSender:
             free = self.config.concurrency - len(self._inflight)
             if free <= 0:
                 self._slot_freed.clear()
-                await self._slot_freed.wait()
+                if not self._stopping:
+                    await self._slot_freed.wait()
                 continue
             wanted = min(free, self.config.claim_chunk)
             self._wake.clear()

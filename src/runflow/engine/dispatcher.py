@@ -47,6 +47,7 @@ from runflow.engine.queue import ClaimedRun, claim_due_runs, expired_leases, ren
 from runflow.engine.retry import retry_delay
 from runflow.engine.runtime import ModelRuntime, load_runtimes
 from runflow.kit.clock import utcnow
+from runflow.kit.loops import end_loop
 from runflow.kit.write_behind import WriteBehind
 from runflow.runs.models import FailureStage, Run, RunStatus
 
@@ -105,6 +106,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._stopping = False
+        self._stop_requested = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._after_org: uuid.UUID | None = None
         # Claim again once half the slots are free (or `claim_gather_s` after the first is).
@@ -127,11 +129,16 @@ class Dispatcher:
         )
 
     async def stop(self, grace_s: float = 5.0) -> None:
-        """Stop claiming, let running work finish for `grace_s`, hand back the rest."""
+        """Stop claiming, let running work finish for `grace_s`, hand back the rest. The loops
+        end between their transactions (`end_loop`)."""
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
+        self._slot_freed.set()
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=grace_s)
+        claim_loop, *others = self._loops
+        await end_loop(claim_loop, grace_s)  # no run is claimed after this
         now = utcnow()
         handed_back: list[Completion] = []
         for run_id, task in list(self._inflight.items()):
@@ -144,9 +151,10 @@ class Dispatcher:
             for run in self._waiting
         )
         self._waiting.clear()
-        for loop_task in self._loops:
-            loop_task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        self._completions.stop()
+        for loop_task in others:
+            await end_loop(loop_task, grace_s)
         await self._completions.drain(handed_back)
         await self.provider.close()
         log.info("dispatcher_stopped", worker_id=self.worker_id)
@@ -163,7 +171,8 @@ class Dispatcher:
             free = self.config.concurrency - len(self._inflight)
             if free <= 0:
                 self._slot_freed.clear()
-                await self._slot_freed.wait()
+                if not self._stopping:
+                    await self._slot_freed.wait()
                 continue
             if free < self._refill_at and await self._more_slots_soon():
                 continue
@@ -378,9 +387,14 @@ class Dispatcher:
         self.outbox.notify_sender()
         return True
 
+    async def _every(self, interval_s: float) -> bool:
+        """Wait `interval_s`; False when the dispatcher is stopping instead."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_requested.wait(), interval_s)
+        return not self._stopping
+
     async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.heartbeat_interval_s)
+        while await self._every(self.config.heartbeat_interval_s):
             try:
                 await self._heartbeat()
             except Exception:
@@ -406,8 +420,7 @@ class Dispatcher:
                 self._cancel_waiting(run_id)
 
     async def _reap_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.reap_interval_s)
+        while await self._every(self.config.reap_interval_s):
             try:
                 await self._reap()
             except Exception:

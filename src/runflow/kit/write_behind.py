@@ -30,15 +30,23 @@ class WriteBehind(Generic[T]):
         self._retry_after_s = retry_after_s
         self._pending: list[T] = []
         self._wanted = asyncio.Event()
+        self._stopping = False
 
     def put(self, item: T) -> None:
         self._pending.append(item)
         self._wanted.set()
 
+    def stop(self) -> None:
+        """Let `run` return once the write in progress (if any) is done; `drain` the rest."""
+        self._stopping = True
+        self._wanted.set()
+
     async def run(self) -> None:
-        """The writing loop; runs until cancelled."""
+        """The writing loop; runs until `stop` (or cancelled)."""
         while True:
             await self._wanted.wait()
+            if self._stopping:
+                return
             await asyncio.sleep(self._gather_s)  # let a chunk gather
             self._wanted.clear()
             chunk = self._pending[: self._chunk]
@@ -54,6 +62,8 @@ class WriteBehind(Generic[T]):
                 raise
             if not written:
                 self._pending[:0] = chunk
+                if self._stopping:
+                    return
                 await asyncio.sleep(self._retry_after_s)
                 self._wanted.set()
 
