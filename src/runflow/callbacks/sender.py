@@ -111,9 +111,10 @@ class CallbackSender:
                     await self._slot_freed.wait()
                 continue
             wanted = min(free, self.config.claim_chunk)
+            woken = self._wake.is_set()
             self._wake.clear()
             try:
-                claimed = await self._claim(wanted)
+                claimed = await self._claim(wanted, surely_due=woken)
             except Exception:
                 log.exception("callback_claim_failed")
                 claimed = []
@@ -125,11 +126,14 @@ class CallbackSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
 
-    async def _claim(self, wanted: int) -> list[Outgoing]:
+    async def _claim(self, wanted: int, *, surely_due: bool) -> list[Outgoing]:
+        """`surely_due`: this process just wrote a delivery, so the cheap look for due ones
+        that saves a poll from taking SQLite's write lock can be skipped."""
         now = utcnow()
-        async with self.database.transaction(write=False) as session:
-            if not await any_due(session, now):
-                return []
+        if not surely_due:
+            async with self.database.transaction(write=False) as session:
+                if not await any_due(session, now):
+                    return []
         async with self.database.transaction() as session:
             return await claim_due_deliveries(session, limit=wanted, now=now, lease=self.lease)
 
