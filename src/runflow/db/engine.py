@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _SQLITE_BEGIN = "runflow_sqlite_begin"
+# RETURNING (3.35), UPDATE … FROM (3.33) and the `->` JSON operator (3.38, `db/json_rows.py`).
+MIN_SQLITE = (3, 38, 0)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -53,6 +56,11 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite and sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise RuntimeError(
+                f"Runflow needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer; this Python "
+                f"has {sqlite3.sqlite_version}. Use a newer Python build, or PostgreSQL."
+            )
         options: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             # No pre-ping: it costs a round trip per transaction; dropped connections surface as
