@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.keys import lookup_prefix, token_matches
 from runflow.auth.models import Role
 from runflow.auth.repository import KeyHolder, find_key_holder
-from runflow.db.dependencies import ReadSession, WriteSession
+from runflow.db.dependencies import ReadSession, get_database
 from runflow.errors import Forbidden, ForbiddenCode, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False)
@@ -105,9 +105,12 @@ async def _reader(
 
 
 async def _writer(
-    session: WriteSession, credentials: BearerCredentials, organization: OrganizationHeader = None
+    request: Request, credentials: BearerCredentials, organization: OrganizationHeader = None
 ) -> Principal:
-    principal, holder = await _authenticate(session, credentials, organization)
+    # A read transaction of its own: the route's write transaction (on SQLite, its turn at
+    # the one writer) then starts only when the route itself first touches the database.
+    async with get_database(request).transaction(write=False) as session:
+        principal, holder = await _authenticate(session, credentials, organization)
     if holder.is_impersonation:
         raise Forbidden(ForbiddenCode.IMPERSONATION_READ_ONLY, "Impersonation keys may only read.")
     if holder.email_verified_at is None:

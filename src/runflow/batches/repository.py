@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches.models import Batch, BatchItem
@@ -15,6 +16,7 @@ from runflow.runs.models import Run
 
 _runs = cast(Table, Run.__table__)
 _items = cast(Table, BatchItem.__table__)
+_batches = cast(Table, Batch.__table__)
 # The columns a batch's runs and items are created with; the rest take their defaults.
 RUN_ROWS = JsonRows(
     "runs",
@@ -42,18 +44,36 @@ ITEM_ROWS = JsonRows(
 )
 
 
-async def insert_batch(
-    session: AsyncSession,
-    batch: Batch,
+_NEW_BATCH = insert(_batches)
+
+
+@dataclass(frozen=True)
+class BatchRows:
+    """A new batch's row, and its runs and items encoded as one parameter each."""
+
+    batch: dict[str, Any]
+    runs: dict[str, str]
+    items: dict[str, str]
+    dialect: str
+
+
+def encode_batch(
+    dialect: str,
+    batch: dict[str, Any],
     runs: Sequence[dict[str, Any]],
     items: Sequence[dict[str, Any]],
-) -> None:
+) -> BatchRows:
+    """Done before the transaction: encoding a hundred rows takes longer than writing them."""
+    return BatchRows(
+        batch, RUN_ROWS.parameters(dialect, runs), ITEM_ROWS.parameters(dialect, items), dialect
+    )
+
+
+async def insert_batch(session: AsyncSession, rows: BatchRows) -> None:
     """The batch, then its runs and its items, one statement each whatever their number."""
-    session.add(batch)
-    await session.flush()
-    dialect = session.get_bind().dialect.name
-    await session.execute(RUN_ROWS.insert(dialect), RUN_ROWS.parameters(dialect, runs))
-    await session.execute(ITEM_ROWS.insert(dialect), ITEM_ROWS.parameters(dialect, items))
+    await session.execute(_NEW_BATCH, rows.batch)
+    await session.execute(RUN_ROWS.insert(rows.dialect), rows.runs)
+    await session.execute(ITEM_ROWS.insert(rows.dialect), rows.items)
 
 
 async def get_batch(

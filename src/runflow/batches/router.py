@@ -54,13 +54,25 @@ async def create_batch(
     egress: Egress,
 ) -> Response:
     """Run a model on 1–100 inputs; every input becomes a queued run."""
+
+    async def prepare() -> service.NewBatch:
+        return await service.prepare_batch(session, principal, owner, slug, body, egress)
+
+    # Without a key, all but the inserts is done before the transaction's first statement (on
+    # SQLite, before its turn at the one writer). A key is looked up first: reused on another
+    # request, it is a conflict whatever that request holds.
+    new = await prepare() if idempotency_key is None else None
+
+    async def create() -> BatchCreated:
+        return await service.write_batch(session, new or await prepare())
+
     return await create_once(
         request,
         session,
         org_id=principal.org_id,
         key=idempotency_key,
         body=body,
-        create=lambda: service.create_batch(session, principal, owner, slug, body, egress),
+        create=create,
         after_commit=lambda: wake_dispatcher(request.app),
     )
 

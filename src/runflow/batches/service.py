@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -77,14 +78,23 @@ def validate_items(
     return resolved
 
 
-async def create_batch(
+@dataclass(frozen=True)
+class NewBatch:
+    """A batch worked out in full before its transaction: checked, its rows encoded, its
+    response made. Writing it is then three statements (`write_batch`)."""
+
+    rows: repository.BatchRows
+    response: BatchCreated
+
+
+async def prepare_batch(
     session: AsyncSession,
     principal: Principal,
     owner: str,
     slug: str,
     request: BatchCreate,
     egress: EgressGuard,
-) -> BatchCreated:
+) -> NewBatch:
     model = await dispatch_target(session, principal.org_id, owner, slug)
     if model is None:
         raise NotFound(f"Model {owner}/{slug} does not exist.")
@@ -92,24 +102,25 @@ async def create_batch(
     await vet_callback_url(egress, request.callback_url)
 
     now = utcnow()
-    batch = Batch(
-        id=new_id(),
-        org_id=principal.org_id,
-        target_type_code=TARGET_TYPE,
-        target_id=model.id,
-        status_code=BatchStatus.QUEUED,
-        source_code="api",
-        items_total=len(resolved),
-        items_succeeded=0,
-        items_failed=0,
-        items_cancelled=0,
-        cost=Decimal(0),
-        input=request.input,
-        metadata_=request.metadata,
-        callback_url=request.callback_url,
-        created_by=principal.user_id,
-        created_at=now,
-    )
+    batch_id = new_id()
+    batch = {
+        "id": batch_id,
+        "org_id": principal.org_id,
+        "target_type_code": TARGET_TYPE,
+        "target_id": model.id,
+        "status_code": BatchStatus.QUEUED,
+        "source_code": "api",
+        "items_total": len(resolved),
+        "items_succeeded": 0,
+        "items_failed": 0,
+        "items_cancelled": 0,
+        "cost": Decimal(0),
+        "input": request.input,
+        "metadata": request.metadata,
+        "callback_url": request.callback_url,
+        "created_by": principal.user_id,
+        "created_at": now,
+    }
     runs: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
     handles: list[dict[str, Any]] = []
@@ -120,7 +131,7 @@ async def create_batch(
                 "id": run_id,
                 "org_id": principal.org_id,
                 "model_id": model.id,
-                "batch_id": batch.id,
+                "batch_id": batch_id,
                 "target_type": TARGET_TYPE,
                 "target_version": model.version,
                 "status_code": RunStatus.QUEUED,
@@ -135,7 +146,7 @@ async def create_batch(
         items.append(
             {
                 "id": item_id,
-                "batch_id": batch.id,
+                "batch_id": batch_id,
                 "sequence_index": index,
                 "run_id": run_id,
                 "client_ref": client_ref,
@@ -151,25 +162,31 @@ async def create_batch(
                 "status_code": RunStatus.QUEUED,
             }
         )
-    await repository.insert_batch(session, batch, runs, items)
-    return BatchCreated(
-        id=batch.id,
+    response = BatchCreated(
+        id=batch_id,
         target_type=TARGET_TYPE,
         target_id=model.id,
-        status_code=batch.status_code,
-        items_total=batch.items_total,
+        status_code=BatchStatus.QUEUED,
+        items_total=len(resolved),
         items_succeeded=0,
         items_failed=0,
         items_cancelled=0,
         items=_HANDLES.validate_python(handles),  # one validation for all, not one per item
         created_at=now,
         output=None,
-        cost=batch.cost,
+        cost=Decimal(0),
         metadata=request.metadata,
         callback_url=request.callback_url,
         started_at=None,
         completed_at=None,
     )
+    dialect = session.get_bind().dialect.name
+    return NewBatch(repository.encode_batch(dialect, batch, runs, items), response)
+
+
+async def write_batch(session: AsyncSession, new: NewBatch) -> BatchCreated:
+    await repository.insert_batch(session, new.rows)
+    return new.response
 
 
 def links_for(batch_id: uuid.UUID) -> dict[str, str]:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,10 +17,35 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_
 
-_SQLITE_BEGIN = "runflow_sqlite_begin"
+from runflow.db import sqlite
+
+_WRITE_TURN = "runflow_write_turn"
 # RETURNING (3.35), UPDATE … FROM (3.33) and the `->` JSON operator (3.38, `db/json_rows.py`).
 MIN_SQLITE = (3, 38, 0)
+
+
+class _WriteTurn:
+    """One write transaction's turn at SQLite's one writer (this process's queue for it).
+
+    Taken when the transaction first touches the database, not when its session opens:
+    whatever a request works out before its first statement — checking a hundred items,
+    encoding the rows — runs while other transactions write, instead of keeping them waiting.
+    """
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+        self._held = False
+
+    async def take(self) -> None:
+        await self._lock.acquire()
+        self._held = True
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._lock.release()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -29,6 +54,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT, so we emit BEGIN
     ourselves. Writers use BEGIN IMMEDIATE: they queue on the write lock at the start (bounded
     by busy_timeout) instead of failing with SQLITE_BUSY when a read lock cannot be upgraded.
+    Before that, they wait for their turn in this process (`_WriteTurn`).
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -46,8 +72,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        turn: _WriteTurn | None = connection.get_execution_options().get(_WRITE_TURN)
+        if turn is None:
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        await_(turn.take())  # runs inside SQLAlchemy's greenlet: the event loop goes on
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turn.give_back()
+            raise
 
 
 class Database:
@@ -62,7 +96,10 @@ class Database:
                 f"has {sqlite3.sqlite_version}. Use a newer Python build, or PostgreSQL."
             )
         options: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            dialect = make_url(url).get_dialect()()
+            options["async_creator"] = sqlite.connector(*dialect.create_connect_args(make_url(url)))
+        else:
             # No pre-ping: it costs a round trip per transaction; dropped connections surface as
             # errors the engine's loops retry, and pool_recycle retires idle ones.
             options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
@@ -77,20 +114,25 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits when the block succeeds, rolls back when it raises."""
+        """One unit of work: commits when the block succeeds, rolls back when it raises.
+
+        On SQLite a write transaction begins (and waits for the writer) at its first statement.
+        """
         if write and self._sqlite_writer is not None:
-            async with self._sqlite_writer, self._session(write=True) as session:
-                yield session
+            turn = _WriteTurn(self._sqlite_writer)
+            bind = self.engine.execution_options(**{_WRITE_TURN: turn})
+            try:
+                async with self._session(self.sessionmaker(bind=bind)) as session:
+                    yield session
+            finally:
+                turn.give_back()
         else:
-            async with self._session(write=write) as session:
+            async with self._session(self.sessionmaker()) as session:
                 yield session
 
     @asynccontextmanager
-    async def _session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker() as session:
-            if self.is_sqlite:
-                mode = "IMMEDIATE" if write else "DEFERRED"
-                await session.connection(execution_options={_SQLITE_BEGIN: mode})
+    async def _session(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
+        async with session:
             try:
                 yield session
                 await session.commit()

@@ -1,0 +1,101 @@
+"""`Database.transaction` on SQLite: writers take turns, but only from their first statement;
+and the one-trip connections behave as DB-API cursors for everything SQLAlchemy asks of them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from runflow.db.engine import Database
+
+DEADLINE_S = 10
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    yield database
+    await database.dispose()
+
+
+async def _bodies(database: Database) -> list[str]:
+    async with database.transaction(write=False) as session:
+        return list((await session.scalars(text("SELECT body FROM notes ORDER BY id"))).all())
+
+
+async def _add(database: Database, body: str) -> None:
+    async with database.transaction() as session:
+        await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
+
+
+async def test_a_writer_waits_for_nobody_until_its_first_statement(database: Database) -> None:
+    async with database.transaction() as idle:
+        # Another writer comes and goes while this one has not touched the database yet.
+        await asyncio.wait_for(_add(database, "other"), DEADLINE_S)
+        await idle.execute(text("INSERT INTO notes (body) VALUES ('idle')"))
+
+    assert await _bodies(database) == ["other", "idle"]
+
+
+async def test_writers_take_turns_once_they_have_begun(database: Database) -> None:
+    async with database.transaction() as first:
+        await first.execute(text("INSERT INTO notes (body) VALUES ('first')"))
+        second = asyncio.create_task(_add(database, "second"))
+        # A round trip to SQLite and back: the second writer had every chance to go on.
+        await first.execute(text("SELECT count(*) FROM notes"))
+        assert not second.done()
+    await asyncio.wait_for(second, DEADLINE_S)
+
+    assert await _bodies(database) == ["first", "second"]
+
+
+async def _fail_after_writing(database: Database) -> None:
+    async with database.transaction() as failing:
+        await failing.execute(text("INSERT INTO notes (body) VALUES ('lost')"))
+        raise RuntimeError("the unit of work failed")
+
+
+async def test_a_failed_writer_gives_its_turn_back(database: Database) -> None:
+    with pytest.raises(RuntimeError, match="unit of work failed"):
+        await _fail_after_writing(database)
+
+    await asyncio.wait_for(_add(database, "kept"), DEADLINE_S)
+    assert await _bodies(database) == ["kept"]
+
+
+async def test_statements_rows_and_counts_come_back_as_sqlalchemy_expects(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        many = [{"body": f"note {n}"} for n in range(5)]
+        await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), many)
+        updated = await session.execute(
+            text("UPDATE notes SET body = body || '!' WHERE id > 2 RETURNING id")
+        )
+        assert sorted(updated.scalars()) == [3, 4, 5]
+        changed = await session.execute(text("UPDATE notes SET body = 'x' WHERE id <= 2"))
+        assert changed.rowcount == 2  # type: ignore[attr-defined]
+        first_two = (await session.execute(text("SELECT id FROM notes ORDER BY id"))).fetchmany(2)
+        assert [row.id for row in first_two] == [1, 2]
+
+    assert await _bodies(database) == ["x", "x", "note 2!", "note 3!", "note 4!"]
+
+
+async def test_a_constraint_error_is_sqlalchemys_and_the_transaction_goes_on(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        await session.execute(text("INSERT INTO notes (id, body) VALUES (1, 'one')"))
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                await session.execute(text("INSERT INTO notes (id, body) VALUES (1, 'again')"))
+        await session.execute(text("INSERT INTO notes (id, body) VALUES (2, 'two')"))
+
+    assert await _bodies(database) == ["one", "two"]
