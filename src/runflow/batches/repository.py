@@ -104,22 +104,25 @@ async def item_handles(
     return (await session.execute(statement)).all()
 
 
-async def item_outcomes(session: AsyncSession, batch_id: uuid.UUID) -> Sequence[Row[Any]]:
-    """Everything the terminal manifest needs, per item, in order."""
+async def item_outcomes(
+    session: AsyncSession, batch_id: uuid.UUID
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Everything the terminal manifest needs, per item, in order (Core: the ORM's result
+    handling would cost more than the query)."""
     statement = (
         select(
-            BatchItem.sequence_index,
-            BatchItem.client_ref,
-            BatchItem.run_id,
-            Run.status_code,
-            Run.output,
-            Run.failure_code,
-            Run.failure_message,
-            Run.failure_stage_code,
-            Run.cost,
+            _items.c.sequence_index,
+            _items.c.client_ref,
+            _items.c.run_id,
+            _runs.c.status_code,
+            _runs.c.output,
+            _runs.c.failure_code,
+            _runs.c.failure_message,
+            _runs.c.failure_stage_code,
+            _runs.c.cost,
         )
-        .join(Run, Run.id == BatchItem.run_id)
-        .where(BatchItem.batch_id == batch_id)
-        .order_by(BatchItem.sequence_index)
+        .join(_runs, _runs.c.id == _items.c.run_id)
+        .where(_items.c.batch_id == batch_id)
+        .order_by(_items.c.sequence_index)
     )
     return (await session.execute(statement)).all()

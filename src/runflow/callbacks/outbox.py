@@ -10,15 +10,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.models import CallbackDelivery
 from runflow.kit.ids import new_id
 
 PENDING = "pending"
+_deliveries = cast(Table, CallbackDelivery.__table__)
 
 
 class Outbox:
@@ -65,6 +66,6 @@ class Outbox:
             "created_at": now,
             "updated_at": now,
         }
-        await session.execute(insert(CallbackDelivery), [values])
+        await session.execute(insert(_deliveries), values)  # Core: one row, no ORM bulk path
         self._written = True
         return delivery_id
