@@ -182,6 +182,24 @@ async def test_metadata_and_callback_url_round_trip(
     assert detail["callback_url"] == CALLBACK_URL
 
 
+async def test_metadata_numbers_come_back_exactly_however_long(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    metadata = {
+        "beyond_64_bits": 2**70,
+        "largest_64_bit": 2**63 - 1,
+        "negative": -(2**65),
+        "long_fraction": 0.1234567890123456789,
+        "in_a_list": [12345678901234567890123, 1],
+    }
+
+    created = await create_batch(client, auth, [{}], metadata=metadata)
+    detail = await get_json(client, auth, f"/v1/batches/{created['id']}")
+
+    assert detail["metadata"] == metadata
+    assert type(detail["metadata"]["beyond_64_bits"]) is int
+
+
 # --- GET /v1/batches/{id} -----------------------------------------------------------------
 
 

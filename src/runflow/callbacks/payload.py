@@ -1,17 +1,18 @@
 """The bytes a callback carries, frozen when the delivery is written.
 
-Plain `json.dumps` over `.isoformat()` datetimes (``+00:00``, never ``Z``): the customer's HMAC
-check runs over exactly these bytes on every attempt, so nothing may re-serialise them later.
+Compact JSON (`kit/json_codec.py`) over `.isoformat()` datetimes (``+00:00``, never ``Z``): the
+customer's HMAC check runs over exactly these bytes on every attempt, so nothing may re-serialise
+them later.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from runflow.kit import json_codec
 from runflow.kit.money import format_money
 
 
@@ -20,7 +21,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def encode(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return json_codec.dumps_bytes(document)
 
 
 def batch_payload(

@@ -20,6 +20,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
 from runflow.db import sqlite
+from runflow.kit import json_codec
 
 _WRITE_TURN = "runflow_write_turn"
 # RETURNING (3.35), UPDATE … FROM (3.33) and the `->` JSON operator (3.38, `db/json_rows.py`).
@@ -95,7 +96,11 @@ class Database:
                 f"Runflow needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer; this Python "
                 f"has {sqlite3.sqlite_version}. Use a newer Python build, or PostgreSQL."
             )
-        options: dict[str, Any] = {"echo": echo}
+        options: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": json_codec.dumps,
+            "json_deserializer": json_codec.loads,
+        }
         if self.is_sqlite:
             dialect = make_url(url).get_dialect()()
             options["async_creator"] = sqlite.connector(*dialect.create_connect_args(make_url(url)))

@@ -15,7 +15,6 @@ columns) are put in their stored form here; JSON columns take the Python objects
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from sqlalchemy import (
     Insert,
     String,
     Table,
+    Uuid,
     bindparam,
     cast,
     column,
@@ -39,6 +39,7 @@ from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.types import TypeEngine
 
 from runflow.db.types import Money, UTCDateTime
+from runflow.kit import json_codec
 from runflow.kit.money import to_nanos
 
 
@@ -104,7 +105,9 @@ class JsonRows:
             for row in rows:
                 if (amount := row.get(key)) is not None:
                     row[key] = to_nanos(amount)
-        return {self.name: json.dumps(rows, default=stored, separators=(",", ":"))}
+        sqlite = dialect != "postgresql"
+        encoded = json_codec.dumps_bytes(rows, default=stored, passthrough_datetime=sqlite)
+        return {self.name: encoded.decode()}
 
 
 def _is_json(type_: TypeEngine[Any]) -> bool:
@@ -121,6 +124,9 @@ def _sqlite_source(name: str, columns: Mapping[str, TypeEngine[Any]]) -> FromCla
             # `->` keeps the JSON text of any value; JSON null and absent keys become NULL.
             as_json = value.op("->")(path)
             extracted: ColumnElement[Any] = func.nullif(as_json, literal_column("'null'"))
+        elif isinstance(type_, Uuid):
+            # Encoded as `8-4-4-4-12` (orjson's form); stored as 32 hex digits.
+            extracted = func.replace(func.json_extract(value, path), "-", "")
         else:
             extracted = func.json_extract(value, path)
         selected.append(extracted.label(key))
