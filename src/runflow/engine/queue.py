@@ -19,7 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, Uuid, bindparam, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Uuid,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.models import Org
@@ -86,6 +97,13 @@ async def orgs_with_queued_runs(
         )
         found.extend(org for org in wrapped.scalars() if org not in found)
     return found
+
+
+def _started_before(now: datetime) -> ColumnElement[datetime | None]:
+    """After a claim: when an earlier attempt started the run, or NULL when this claim did
+    (most runs), which spares reading back a datetime per run."""
+    started = _runs.c.started_at
+    return case((started == now, null()), else_=started)
 
 
 async def _capacity_left(session: AsyncSession, orgs: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -162,10 +180,15 @@ async def claim_due_runs(
                 _runs.c.batch_id,
                 _runs.c.model_id,
                 _runs.c.input,
-                _runs.c.started_at,
+                _started_before(now),
             )
         )
-        claimed.extend(ClaimedRun(*row) for row in await session.execute(statement))
+        claimed.extend(
+            ClaimedRun(run_id, attempt, org_id, batch_id, model_id, given, started or now)
+            for run_id, attempt, org_id, batch_id, model_id, given, started in (
+                await session.execute(statement)
+            )
+        )
     batch_ids = {run.batch_id for run in claimed if run.batch_id is not None}
     if batch_ids:
         await session.execute(
