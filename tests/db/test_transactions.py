@@ -99,3 +99,33 @@ async def test_a_constraint_error_is_sqlalchemys_and_the_transaction_goes_on(
         await session.execute(text("INSERT INTO notes (id, body) VALUES (2, 'two')"))
 
     assert await _bodies(database) == ["one", "two"]
+
+
+async def _write_two_megabytes(database: Database) -> None:
+    async with database.transaction() as session:
+        rows = [{"body": "x" * 2000} for _ in range(1000)]
+        await session.execute(text("INSERT INTO notes (body) VALUES (:body)"), rows)
+
+
+async def test_commits_leave_the_log_to_the_checkpointer(
+    database: Database, tmp_path: Path
+) -> None:
+    """A commit does not copy the log into the database file; the checkpoint after it does."""
+    checkpoints = database.checkpoints
+    assert checkpoints is not None
+    await checkpoints.close()  # the one the table's creation started
+    main_file = tmp_path / "turns.db"
+    before = main_file.stat().st_size
+
+    checkpoints.every_s = 3600  # no checkpoint due: the writes stay in the log
+    await _write_two_megabytes(database)
+    assert main_file.stat().st_size == before
+    assert (tmp_path / "turns.db-wal").stat().st_size > 2_000_000
+
+    checkpoints.every_s = 0  # due after the next write
+    await _add(database, "last")
+    await checkpoints.close()
+    assert main_file.stat().st_size > before + 2_000_000
+    busy, pages, copied = await checkpoints.run()
+    assert (busy, copied) == (0, pages)
+    assert len(await _bodies(database)) == 1001

@@ -67,6 +67,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             "synchronous=NORMAL",
             "foreign_keys=ON",
             "busy_timeout=30000",
+            "wal_autocheckpoint=0",  # `sqlite.Checkpoints` does it, off the commit path
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -116,6 +117,7 @@ class Database:
         # busy handler (which polls with sleeps of up to 100 ms), keeps write latency at the
         # length of the transactions ahead; other processes still meet busy_timeout.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+        self.checkpoints = sqlite.Checkpoints(self.engine) if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -131,6 +133,8 @@ class Database:
                     yield session
             finally:
                 turn.give_back()
+            if self.checkpoints is not None:
+                self.checkpoints.after_write()
         else:
             async with self._session(self.sessionmaker()) as session:
                 yield session
@@ -146,4 +150,6 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        if self.checkpoints is not None:
+            await self.checkpoints.close()
         await self.engine.dispose()
