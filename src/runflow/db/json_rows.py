@@ -126,7 +126,9 @@ def _sqlite_source(name: str, columns: Mapping[str, TypeEngine[Any]]) -> FromCla
             extracted: ColumnElement[Any] = func.nullif(as_json, literal_column("'null'"))
         elif isinstance(type_, Uuid):
             # Encoded as `8-4-4-4-12` (orjson's form); stored as 32 hex digits.
-            extracted = func.replace(func.json_extract(value, path), "-", "")
+            hyphen: ColumnElement[str] = literal_column("'-'")
+            nothing: ColumnElement[str] = literal_column("''")
+            extracted = func.replace(func.json_extract(value, path), hyphen, nothing)
         else:
             extracted = func.json_extract(value, path)
         selected.append(extracted.label(key))

@@ -53,8 +53,9 @@ from runflow.runs.models import FailureStage, Run, RunStatus
 
 log = structlog.get_logger(__name__)
 
-CLAIM_CHUNK = 200
+CLAIM_CHUNK = 500
 FLUSH_CHUNK = 500
+RUN_NOW_SLICE = 50
 # A run whose worker vanished this many times is failed instead of re-queued: it is probably
 # what kills the workers.
 MAX_LOST_LEASES = 3
@@ -196,7 +197,7 @@ class Dispatcher:
                 claimed = []
                 await asyncio.sleep(self.config.poll_interval_s * 10)
             if claimed:
-                waiting = [run for run in claimed if not self._run_now(run)]
+                waiting = await self._run_now_or_wait(claimed)
                 self._waiting.extend(waiting)
                 self._claims_ran_now = not waiting
                 self._after_org = claimed[-1].org_id
@@ -242,6 +243,20 @@ class Dispatcher:
             async with self.database.transaction(write=False) as session:
                 self._runtimes = await load_runtimes(session)
         return self._runtimes[model_id]
+
+    async def _run_now_or_wait(self, claimed: list[ClaimedRun]) -> list[ClaimedRun]:
+        """Runs done on the spot are done here; the rest are returned to wait for a slot.
+
+        A whole chunk in one go would hold the event loop for tens of milliseconds: requests
+        and the transaction in progress (on SQLite, holding the one writer) would wait that
+        long. The loop gets its turn every `RUN_NOW_SLICE` runs."""
+        waiting: list[ClaimedRun] = []
+        for done, run in enumerate(claimed, start=1):
+            if not self._run_now(run):
+                waiting.append(run)
+            if done % RUN_NOW_SLICE == 0:
+                await asyncio.sleep(0)
+        return waiting
 
     def _run_now(self, run: ClaimedRun) -> bool:
         """Done on the spot when the provider can (`Provider.run_now`): True if it was."""
