@@ -11,12 +11,15 @@ from fastapi import FastAPI
 from runflow import __version__
 from runflow.auth import service as auth_service
 from runflow.auth.router import router as account_router
+from runflow.batches import repository as batches_repository
 from runflow.batches.router import router as batches_router
+from runflow.batches.service import NEW_BATCHES_PER_COMMIT
 from runflow.callbacks.router import router as callbacks_router
 from runflow.catalog.registry import register_builtin_models
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
 from runflow.db.engine import Database
+from runflow.db.group_commit import GroupCommit
 from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
 from runflow.errors import install_error_handlers
@@ -67,6 +70,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         app.state.cursor_codec = CursorCodec(cursor_secret)
         app.state.outbox = outbox = build_outbox(settings)
         app.state.egress_guard = egress_guard(settings)
+        app.state.new_batches = GroupCommit(
+            database, batches_repository.insert_batches, limit=NEW_BATCHES_PER_COMMIT
+        )
         app.state.dispatcher = app.state.sender = None
         if settings.worker_concurrency > 0:
             app.state.sender = build_sender(database, settings, outbox)

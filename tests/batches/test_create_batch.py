@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -180,6 +181,26 @@ async def test_metadata_and_callback_url_round_trip(
     assert created["callback_url"] == CALLBACK_URL
     assert detail["metadata"] == metadata
     assert detail["callback_url"] == CALLBACK_URL
+
+
+async def test_batches_created_at_once_are_each_complete(
+    client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts
+) -> None:
+    """Concurrent creates share transactions (`db/group_commit.py`): each gets its own rows."""
+    bodies = [[{"message": f"{n}-{i}"} for i in range(n % 5 + 1)] for n in range(20)]
+
+    created = await asyncio.gather(*(create_batch(client, auth, items) for items in bodies))
+
+    assert len({batch["id"] for batch in created}) == 20
+    for batch, items in zip(created, bodies, strict=True):
+        detail = await get_json(client, auth, f"/v1/batches/{batch['id']}")
+        assert detail["input"] == items
+        assert [handle["id"] for handle in detail["items"]] == [
+            handle["id"] for handle in batch["items"]
+        ]
+    counts = await row_counts()
+    assert counts["batches"] == 20
+    assert counts["runs"] == counts["batch_items"] == sum(len(items) for items in bodies)
 
 
 async def test_metadata_numbers_come_back_exactly_however_long(

@@ -4,7 +4,6 @@ and the one-trip connections behave as DB-API cursors for everything SQLAlchemy 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from runflow.db.engine import Database
+from tests.db.conftest import NOTES_DB
 
 DEADLINE_S = 10
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
-    async with database.transaction() as session:
-        await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
-    yield database
-    await database.dispose()
 
 
 async def _bodies(database: Database) -> list[str]:
@@ -114,13 +105,13 @@ async def test_commits_leave_the_log_to_the_checkpointer(
     checkpoints = database.checkpoints
     assert checkpoints is not None
     await checkpoints.close()  # the one the table's creation started
-    main_file = tmp_path / "turns.db"
+    main_file = tmp_path / NOTES_DB
     before = main_file.stat().st_size
 
     checkpoints.every_s = 3600  # no checkpoint due: the writes stay in the log
     await _write_two_megabytes(database)
     assert main_file.stat().st_size == before
-    assert (tmp_path / "turns.db-wal").stat().st_size > 2_000_000
+    assert (tmp_path / f"{NOTES_DB}-wal").stat().st_size > 2_000_000
 
     checkpoints.every_s = 0  # due after the next write
     await _add(database, "last")

@@ -69,11 +69,15 @@ def encode_batch(
     )
 
 
-async def insert_batch(session: AsyncSession, rows: BatchRows) -> None:
-    """The batch, then its runs and its items, one statement each whatever their number."""
-    await session.execute(_NEW_BATCH, rows.batch)
-    await session.execute(RUN_ROWS.insert(rows.dialect), rows.runs)
-    await session.execute(ITEM_ROWS.insert(rows.dialect), rows.items)
+async def insert_batches(session: AsyncSession, new: Sequence[BatchRows]) -> None:
+    """The batches, then their runs and their items: one statement each, whatever their number
+    (see `db/group_commit.py` for why several batches go together)."""
+    dialect = new[0].dialect
+    await session.execute(_NEW_BATCH, [rows.batch for rows in new])
+    runs = RUN_ROWS.concatenated([rows.runs for rows in new])
+    await session.execute(RUN_ROWS.insert(dialect), runs)
+    items = ITEM_ROWS.concatenated([rows.items for rows in new])
+    await session.execute(ITEM_ROWS.insert(dialect), items)
 
 
 async def get_batch(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, status
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.batches import items as batch_items
 from runflow.batches import listing as batch_listing
 from runflow.batches import service
+from runflow.batches.repository import BatchRows
 from runflow.batches.schemas import (
     BatchCreate,
     BatchCreated,
@@ -21,6 +23,7 @@ from runflow.batches.schemas import (
 )
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.db.dependencies import ReadSession, WriteSession
+from runflow.db.group_commit import GroupCommit
 from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES
 from runflow.idempotency.http import create_once
@@ -29,6 +32,13 @@ from runflow.query.listing import Cursors, ListQuery, page_response
 
 router = APIRouter(tags=["Batches"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
 
+
+async def _new_batches(request: Request) -> GroupCommit[BatchRows]:
+    new_batches: GroupCommit[BatchRows] = request.app.state.new_batches
+    return new_batches
+
+
+NewBatches = Annotated[GroupCommit[BatchRows], Depends(_new_batches)]
 BatchIdPath = Annotated[uuid.UUID, Path(title="Batch Id")]
 # The contract names the parameter `id` on these paths; `id` is a builtin in Python.
 BatchIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Batch Id")]
@@ -49,22 +59,28 @@ async def create_batch(
     body: BatchCreate,
     request: Request,
     session: WriteSession,
+    reading: ReadSession,
     principal: Writer,
     idempotency_key: IdempotencyKey,
     egress: Egress,
+    new_batches: NewBatches,
 ) -> Response:
     """Run a model on 1–100 inputs; every input becomes a queued run."""
 
-    async def prepare() -> service.NewBatch:
-        return await service.prepare_batch(session, principal, owner, slug, body, egress)
+    async def prepare(using: AsyncSession) -> service.NewBatch:
+        return await service.prepare_batch(using, principal, owner, slug, body, egress)
 
-    # Without a key, all but the inserts is done before the transaction's first statement (on
-    # SQLite, before its turn at the one writer). A key is looked up first: reused on another
-    # request, it is a conflict whatever that request holds.
-    new = await prepare() if idempotency_key is None else None
+    # Without a key, the batch is worked out reading only, and its inserts share a transaction
+    # with the batches created at the same moment (this request's own write transaction is
+    # never begun: on SQLite it would hold the writer that shared transaction waits for). A
+    # key is looked up first, in this request's transaction: reused on another request, it is
+    # a conflict whatever that request holds.
+    new = await prepare(reading) if idempotency_key is None else None
 
     async def create() -> BatchCreated:
-        return await service.write_batch(session, new or await prepare())
+        if new is None:
+            return await service.write_batch(session, await prepare(session))
+        return await service.write_batch_with_others(new_batches, new)
 
     return await create_once(
         request,

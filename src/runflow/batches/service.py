@@ -27,6 +27,7 @@ from runflow.callbacks.destination import vet_callback_url
 from runflow.callbacks.outbox import Outbox
 from runflow.catalog.dispatch import DispatchTarget, dispatch_target
 from runflow.catalog.validation import check_input
+from runflow.db.group_commit import GroupCommit
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
@@ -35,6 +36,8 @@ from runflow.runs import repository as runs
 from runflow.runs.models import Run, RunStatus
 
 TARGET_TYPE = "model"
+# At most this many new batches (of up to 100 items) share a transaction.
+NEW_BATCHES_PER_COMMIT = 20
 _HANDLES = TypeAdapter(list[BatchItemHandle])
 
 
@@ -185,7 +188,15 @@ async def prepare_batch(
 
 
 async def write_batch(session: AsyncSession, new: NewBatch) -> BatchCreated:
-    await repository.insert_batch(session, new.rows)
+    await repository.insert_batches(session, [new.rows])
+    return new.response
+
+
+async def write_batch_with_others(
+    new_batches: GroupCommit[repository.BatchRows], new: NewBatch
+) -> BatchCreated:
+    """In a transaction shared with the batches created at the same moment."""
+    await new_batches.write(new.rows)
     return new.response
 
 

@@ -109,6 +109,14 @@ class JsonRows:
         encoded = json_codec.dumps_bytes(rows, default=stored, passthrough_datetime=sqlite)
         return {self.name: encoded.decode()}
 
+    def concatenated(self, parameters: Sequence[dict[str, str]]) -> dict[str, str]:
+        """One parameter carrying the rows of several `parameters()` results, without
+        decoding them: each is a JSON array, so their insides joined by commas are one."""
+        if len(parameters) == 1:
+            return parameters[0]
+        insides = (given[self.name][1:-1] for given in parameters)
+        return {self.name: "[" + ",".join(inside for inside in insides if inside) + "]"}
+
 
 def _is_json(type_: TypeEngine[Any]) -> bool:
     return isinstance(type_, JSON)  # JSONB, and JSON with a JSONB variant, included
