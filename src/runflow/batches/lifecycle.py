@@ -7,6 +7,7 @@ completion chunk or a cancel — so the batch turns terminal exactly once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches import repository
 from runflow.batches.models import Batch, BatchStatus
-from runflow.callbacks.outbox import Outbox
+from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.payload import batch_payload
 from runflow.kit.clock import utcnow
 
@@ -40,13 +41,46 @@ def error_of(code: str | None, message: str | None, stage: str | None) -> dict[s
     return {"code": code, "message": message, "stage": stage}
 
 
-async def finish_if_complete(session: AsyncSession, batch: Batch, outbox: Outbox) -> bool:
-    """Make `batch` terminal when every item is, and queue its callback; returns whether it
-    happened now."""
-    if BatchStatus(batch.status_code).is_terminal or batch.items_terminal < batch.items_total:
-        return False
-    outcomes = await repository.item_outcomes(session, batch.id)
+async def finish_complete(
+    session: AsyncSession, batches: Sequence[Batch], outbox: Outbox
+) -> list[Batch]:
+    """Make terminal those of `batches` whose every item is, and queue their callbacks;
+    returns them. One read of their items and one write of each kind, however many end."""
+    ending = [
+        batch
+        for batch in batches
+        if not BatchStatus(batch.status_code).is_terminal
+        and batch.items_terminal >= batch.items_total
+    ]
+    if not ending:
+        return []
+    outcomes = await repository.item_outcomes(session, [batch.id for batch in ending])
     now = utcnow()
+    deliveries: list[Delivery] = []
+    for batch in ending:
+        _end(batch, outcomes[batch.id], now)
+        if batch.callback_url is not None:
+            payload = batch_payload(
+                batch_id=batch.id,
+                status=batch.status_code,
+                output=batch.output,
+                duration_ms=batch.duration_ms,
+                created_at=batch.created_at,
+                completed_at=now,
+                metadata=batch.metadata_,
+            )
+            deliveries.append(Delivery(batch.org_id, batch.callback_url, payload, batch.id))
+        log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
+    await outbox.add_many(session, deliveries, now)
+    return ending
+
+
+async def finish_if_complete(session: AsyncSession, batch: Batch, outbox: Outbox) -> bool:
+    """`finish_complete` for one batch: whether it ended now."""
+    return bool(await finish_complete(session, [batch], outbox))
+
+
+def _end(batch: Batch, outcomes: Sequence[repository.Outcome], now: datetime) -> None:
     batch.status_code = terminal_status(batch)
     batch.completed_at = now
     batch.duration_ms = int((now - (batch.started_at or batch.created_at)).total_seconds() * 1000)
@@ -64,25 +98,6 @@ async def finish_if_complete(session: AsyncSession, batch: Batch, outbox: Outbox
             for row in outcomes
         ]
     }
-    if batch.callback_url is not None:
-        await outbox.add(
-            session,
-            org_id=batch.org_id,
-            batch_id=batch.id,
-            callback_url=batch.callback_url,
-            payload_bytes=batch_payload(
-                batch_id=batch.id,
-                status=batch.status_code,
-                output=batch.output,
-                duration_ms=batch.duration_ms,
-                created_at=batch.created_at,
-                completed_at=now,
-                metadata=batch.metadata_,
-            ),
-            now=now,
-        )
-    log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
-    return True
 
 
 async def record_cancelled_items(

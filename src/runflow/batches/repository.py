@@ -108,13 +108,17 @@ async def item_handles(
     return (await session.execute(statement)).all()
 
 
+Outcome = Row[*tuple[Any, ...]]
+
+
 async def item_outcomes(
-    session: AsyncSession, batch_id: uuid.UUID
-) -> Sequence[Row[*tuple[Any, ...]]]:
-    """Everything the terminal manifest needs, per item, in order (Core: the ORM's result
-    handling would cost more than the query)."""
+    session: AsyncSession, batch_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Outcome]]:
+    """Everything the terminal manifests of `batch_ids` need, per item in order, by batch:
+    one query for all of them (Core: the ORM's result handling would cost more than it)."""
     statement = (
         select(
+            _items.c.batch_id,
             _items.c.sequence_index,
             _items.c.client_ref,
             _items.c.run_id,
@@ -126,7 +130,12 @@ async def item_outcomes(
             _runs.c.cost,
         )
         .join(_runs, _runs.c.id == _items.c.run_id)
-        .where(_items.c.batch_id == batch_id)
-        .order_by(_items.c.sequence_index)
+        .where(_items.c.batch_id.in_(batch_ids))
+        .order_by(_items.c.batch_id, _items.c.sequence_index)
     )
-    return (await session.execute(statement)).all()
+    outcomes: dict[uuid.UUID, list[Row[*tuple[Any, ...]]]] = {
+        batch_id: [] for batch_id in batch_ids
+    }
+    for row in await session.execute(statement):
+        outcomes[row.batch_id].append(row)
+    return outcomes

@@ -8,7 +8,8 @@ partial unique index on `(batch_id) WHERE is_automatic` keeps it to one per batc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -50,22 +51,47 @@ class Outbox:
         run_id: uuid.UUID | None = None,
         is_automatic: bool = True,
     ) -> uuid.UUID:
-        delivery_id = new_id()
-        values: dict[str, Any] = {
-            "id": delivery_id,
-            "org_id": org_id,
-            "batch_id": batch_id,
-            "run_id": run_id,
-            "callback_url": callback_url,
-            "payload_bytes": payload_bytes,
-            "is_automatic": is_automatic,
-            "status_code": PENDING,
-            "attempt_count": 0,
-            "max_attempts": self.max_attempts,
-            "next_attempt_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        await session.execute(insert(_deliveries), values)  # Core: one row, no ORM bulk path
-        self._written = True
+        delivery = Delivery(org_id, callback_url, payload_bytes, batch_id, run_id, is_automatic)
+        (delivery_id,) = await self.add_many(session, [delivery], now)
         return delivery_id
+
+    async def add_many(
+        self, session: AsyncSession, deliveries: Sequence[Delivery], now: datetime
+    ) -> list[uuid.UUID]:
+        """One statement for any number of deliveries (a completion chunk can end many
+        batches)."""
+        if not deliveries:
+            return []
+        rows: list[dict[str, Any]] = [
+            {
+                "id": new_id(),
+                "org_id": delivery.org_id,
+                "batch_id": delivery.batch_id,
+                "run_id": delivery.run_id,
+                "callback_url": delivery.callback_url,
+                "payload_bytes": delivery.payload_bytes,
+                "is_automatic": delivery.is_automatic,
+                "status_code": PENDING,
+                "attempt_count": 0,
+                "max_attempts": self.max_attempts,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for delivery in deliveries
+        ]
+        await session.execute(insert(_deliveries), rows)  # Core: no ORM bulk path
+        self._written = True
+        return [row["id"] for row in rows]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A callback to queue: where it goes and the bytes it carries."""
+
+    org_id: uuid.UUID
+    callback_url: str
+    payload_bytes: bytes
+    batch_id: uuid.UUID | None = None
+    run_id: uuid.UUID | None = None
+    is_automatic: bool = True

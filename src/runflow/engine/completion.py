@@ -33,9 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import ReturningUpdate
 
-from runflow.batches.lifecycle import finish_if_complete
+from runflow.batches.lifecycle import finish_complete
 from runflow.batches.models import Batch, BatchStatus
 from runflow.callbacks.outbox import Outbox
 from runflow.db.json_rows import JsonRows
@@ -187,26 +188,47 @@ class _Applied:
 
 
 async def _apply_fenced(
-    session: AsyncSession, rows: JsonRows, values: list[dict[str, Any]]
+    session: AsyncSession, rows: JsonRows, dialect: str, parameters: dict[str, str] | None
 ) -> dict[uuid.UUID, _Applied]:
-    if not values:
+    if parameters is None:
         return {}
-    dialect = session.get_bind().dialect.name
-    result = await session.execute(_fenced_update(rows, dialect), rows.parameters(dialect, values))
+    result = await session.execute(_fenced_update(rows, dialect), parameters)
     return {run_id: _Applied(batch_id, bool(flag)) for run_id, batch_id, flag in result}
+
+
+def _encoded(rows: JsonRows, dialect: str, values: list[dict[str, Any]]) -> dict[str, str] | None:
+    return rows.parameters(dialect, values) if values else None
+
+
+def _node_run_rows(completions: Sequence[Completion]) -> list[dict[str, Any]]:
+    return [
+        {"id": new_id(), "run_id": c.run_id, **node} for c in completions for node in c.node_runs
+    ]
 
 
 async def apply_completions(
     session: AsyncSession, completions: Sequence[Completion], outbox: Outbox
 ) -> int:
-    """Apply what the fence allows; returns how many completions took effect."""
+    """Apply what the fence allows; returns how many completions took effect.
+
+    The rows are built and encoded before the first statement — on SQLite, before this
+    transaction's turn at the writer — on the likely guess that the fence lets them all
+    through; the node runs are encoded again for the ones it does let through otherwise.
+    """
+    dialect = session.get_bind().dialect.name
     finished = [c for c in completions if c.retry_at is None]
     requeued = [c for c in completions if c.retry_at is not None]
-    applied = await _apply_fenced(session, _FINISHED, [_finished_row(c) for c in finished])
-    applied_requeues = await _apply_fenced(session, _REQUEUED, [_requeued_row(c) for c in requeued])
+    finished_rows = _encoded(_FINISHED, dialect, [_finished_row(c) for c in finished])
+    requeued_rows = _encoded(_REQUEUED, dialect, [_requeued_row(c) for c in requeued])
+    node_runs = _encoded(_NODE_RUNS, dialect, _node_run_rows(completions))
+
+    applied = await _apply_fenced(session, _FINISHED, dialect, finished_rows)
+    applied_requeues = await _apply_fenced(session, _REQUEUED, dialect, requeued_rows)
     taken = [c for c in completions if c.run_id in applied or c.run_id in applied_requeues]
     if not taken:
         return 0
+    if len(taken) < len(completions):
+        node_runs = _encoded(_NODE_RUNS, dialect, _node_run_rows(taken))
 
     deltas: defaultdict[uuid.UUID, _BatchDelta] = defaultdict(_BatchDelta)
     lone_runs_with_callback: list[uuid.UUID] = []
@@ -229,12 +251,8 @@ async def apply_completions(
     logs = [{"run_id": c.run_id, **log} for c in taken for log in c.logs]
     if logs:
         await session.execute(insert(_run_logs), logs)
-    node_runs = [
-        {"id": new_id(), "run_id": c.run_id, **node} for c in taken for node in c.node_runs
-    ]
-    if node_runs:
-        dialect = session.get_bind().dialect.name
-        await session.execute(_NODE_RUNS.insert(dialect), _NODE_RUNS.parameters(dialect, node_runs))
+    if node_runs is not None:
+        await session.execute(_NODE_RUNS.insert(dialect), node_runs)
     if deltas:
         await session.execute(
             _BATCH_COUNTERS,
@@ -254,18 +272,18 @@ async def apply_completions(
     return len(taken)
 
 
-async def _finish_batches(
-    session: AsyncSession, batch_ids: list[uuid.UUID], outbox: Outbox
-) -> None:
+@functools.cache
+def _batches_to_finish(dialect: str) -> Select[Batch]:
+    """The batches of `:batch_ids` whose every item is terminal and which are not yet; only
+    what ending a batch reads (their `input` and `metadata` can be large). Built once."""
     statement = select(Batch).where(
-        Batch.id.in_(batch_ids),
+        Batch.id.in_(bindparam("batch_ids", expanding=True)),
         Batch.status_code.in_((BatchStatus.QUEUED, BatchStatus.RUNNING)),
         Batch.items_succeeded + Batch.items_failed + Batch.items_cancelled >= Batch.items_total,
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         statement = statement.with_for_update()
-    # Only what ending a batch reads: its `input` and `metadata` can be large.
-    statement = statement.options(
+    return statement.options(
         load_only(
             Batch.id,
             Batch.org_id,
@@ -281,5 +299,11 @@ async def _finish_batches(
             Batch.metadata_,
         )
     ).execution_options(populate_existing=True)
-    for batch in (await session.scalars(statement)).all():
-        await finish_if_complete(session, batch, outbox)
+
+
+async def _finish_batches(
+    session: AsyncSession, batch_ids: list[uuid.UUID], outbox: Outbox
+) -> None:
+    statement = _batches_to_finish(session.get_bind().dialect.name)
+    batches = (await session.scalars(statement, {"batch_ids": batch_ids})).all()
+    await finish_complete(session, batches, outbox)

@@ -1,0 +1,76 @@
+"""A completion chunk whose fence stops some of its runs writes only the others' results."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import httpx
+from sqlalchemy import func, select
+
+from runflow.callbacks.outbox import Outbox
+from runflow.db.engine import Database
+from runflow.engine.completion import Completion, apply_completions
+from runflow.engine.models import NodeRun
+from runflow.engine.queue import claim_due_runs
+from runflow.kit.clock import utcnow
+from runflow.runs.models import RunStatus
+from tests.engine.polling import create_batch
+
+
+def _echoed(run_id: uuid.UUID, attempt: int, message: str) -> Completion:
+    now = utcnow()
+    return Completion(
+        run_id,
+        attempt,
+        RunStatus.SUCCEEDED,
+        now,
+        output={"message": message},
+        nodes_total=1,
+        nodes_completed=1,
+        node_runs=[
+            {
+                "node_id": run_id,
+                "node_key": "echo",
+                "node_type": "echo.respond",
+                "state_code": "succeeded",
+                "input_signature": "0" * 64,
+                "cost": Decimal("0.25"),
+                "retry_count": 0,
+                "started_at": now,
+                "completed_at": now,
+                "created_at": now,
+            }
+        ],
+    )
+
+
+async def test_only_runs_still_holding_their_attempt_are_written(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    created = await create_batch(client, auth, [{"message": "kept"}, {"message": "stale"}])
+    async with database.transaction() as session:
+        claimed = await claim_due_runs(
+            session, worker_id="w", limit=2, lease=timedelta(seconds=30), now=utcnow()
+        )
+    kept, stale = sorted(claimed, key=lambda run: run.input["message"])
+
+    async with database.transaction() as session:
+        taken = await apply_completions(
+            session,
+            [_echoed(kept.id, kept.attempt, "kept"), _echoed(stale.id, stale.attempt - 1, "x")],
+            Outbox(max_attempts=3),
+        )
+
+    assert taken == 1
+    kept_run = (await client.get(f"/v1/runs/{kept.id}", headers=auth)).json()
+    stale_run = (await client.get(f"/v1/runs/{stale.id}", headers=auth)).json()
+    assert (kept_run["status_code"], stale_run["status_code"]) == ("succeeded", "running")
+    nodes = (await client.get(f"/v1/runs/{kept.id}/node-runs", headers=auth)).json()["items"]
+    assert [node["cost"] for node in nodes] == ["0.25"]
+    async with database.transaction(write=False) as session:
+        stored = await session.scalar(select(func.count()).select_from(NodeRun))
+    assert stored == 1
+    batch = (await client.get(f"/v1/batches/{created['id']}", headers=auth)).json()
+    assert (batch["items_succeeded"], batch["status_code"]) == (1, "running")
