@@ -13,6 +13,7 @@ from runflow.callbacks.outbox import Outbox
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher
+from runflow.engine.queue import orgs_with_queued_runs
 from runflow.runs.models import Run
 from tests.conftest import MakeKey
 from tests.engine.polling import create_batch, eventually, terminal_batch
@@ -92,3 +93,20 @@ async def test_org_concurrency_cap_is_never_exceeded(
     batch = await terminal_batch(client, auth, created["id"])
     assert batch["status_code"] == "succeeded"
     assert 1 <= peak <= 3
+
+
+async def test_claims_visit_orgs_in_rotation_wrapping_around(
+    client: httpx.AsyncClient, make_key: MakeKey, database: Database
+) -> None:
+    for name in ("one", "two", "three"):
+        key = await make_key(org=name, email=f"x@{name}.test")
+        await create_batch(client, {"Authorization": f"Bearer {key}"}, [{"message": name}])
+    async with database.transaction(write=False) as session:
+        a, b, c = sorted(set((await session.scalars(select(Run.org_id))).all()))
+
+        assert await orgs_with_queued_runs(session, None) == [a, b, c]
+        assert await orgs_with_queued_runs(session, a) == [b, c, a]
+        assert await orgs_with_queued_runs(session, b) == [c, a, b]
+        assert await orgs_with_queued_runs(session, c) == [a, b, c]
+        assert await orgs_with_queued_runs(session, b, limit=2) == [c, a]
+        assert await orgs_with_queued_runs(session, c, limit=1) == [a]

@@ -43,23 +43,38 @@ _batches = cast(Table, Batch.__table__)
 _orgs = cast(Table, Org.__table__)
 _ZERO_UUID = uuid.UUID(int=0)
 
-# Distinct orgs with queued runs, in id order after :after, one index seek per org.
+# Distinct orgs with queued runs, one index seek per org: those after :after in id order, then
+# (wrapping around) those up to :after — one statement, however the rotation falls.
 _QUEUED_ORGS = (
     text(
         """
-    WITH RECURSIVE queued_orgs(org_id) AS (
+    WITH RECURSIVE after_orgs(org_id) AS (
         SELECT (
             SELECT org_id FROM runs WHERE status_code = 'queued' AND org_id > :after
             ORDER BY org_id LIMIT 1
         )
         UNION ALL
         SELECT (
-            SELECT r.org_id FROM runs r WHERE r.status_code = 'queued' AND r.org_id > q.org_id
+            SELECT r.org_id FROM runs r WHERE r.status_code = 'queued' AND r.org_id > a.org_id
             ORDER BY r.org_id LIMIT 1
         )
-        FROM queued_orgs q WHERE q.org_id IS NOT NULL
+        FROM after_orgs a WHERE a.org_id IS NOT NULL
+    ),
+    wrapped_orgs(org_id) AS (
+        SELECT (
+            SELECT org_id FROM runs WHERE status_code = 'queued' ORDER BY org_id LIMIT 1
+        )
+        UNION ALL
+        SELECT (
+            SELECT r.org_id FROM runs r WHERE r.status_code = 'queued' AND r.org_id > w.org_id
+            ORDER BY r.org_id LIMIT 1
+        )
+        FROM wrapped_orgs w WHERE w.org_id IS NOT NULL AND w.org_id < :after
     )
-    SELECT org_id FROM queued_orgs WHERE org_id IS NOT NULL LIMIT :limit
+    SELECT org_id FROM after_orgs WHERE org_id IS NOT NULL
+    UNION ALL
+    SELECT org_id FROM wrapped_orgs WHERE org_id IS NOT NULL AND org_id <= :after
+    LIMIT :limit
     """
     )
     .bindparams(bindparam("after", type_=Uuid()))
@@ -86,17 +101,8 @@ async def orgs_with_queued_runs(
     session: AsyncSession, after: uuid.UUID | None, limit: int = ORGS_PER_CLAIM
 ) -> list[uuid.UUID]:
     """Up to `limit` orgs with queued runs, starting after `after` and wrapping around."""
-    found: list[uuid.UUID] = list(
-        (await session.execute(_QUEUED_ORGS, {"after": after or _ZERO_UUID, "limit": limit}))
-        .scalars()
-        .all()
-    )
-    if len(found) < limit and after is not None:
-        wrapped = await session.execute(
-            _QUEUED_ORGS, {"after": _ZERO_UUID, "limit": limit - len(found)}
-        )
-        found.extend(org for org in wrapped.scalars() if org not in found)
-    return found
+    found = await session.execute(_QUEUED_ORGS, {"after": after or _ZERO_UUID, "limit": limit})
+    return list(found.scalars())
 
 
 def _started_before(now: datetime) -> ColumnElement[datetime | None]:
