@@ -23,7 +23,7 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).transaction(write=True) as session:
+    async with get_database(request).transaction(for_request=True) as session:
         yield session
 
 

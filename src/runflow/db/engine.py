@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,18 +34,19 @@ class _WriteTurn:
     encoding the rows — runs while other transactions write, instead of keeping them waiting.
     """
 
-    def __init__(self, lock: asyncio.Lock) -> None:
-        self._lock = lock
+    def __init__(self, writer: sqlite.WriterQueue, *, for_request: bool) -> None:
+        self._writer = writer
+        self._for_request = for_request
         self._held = False
 
     async def take(self) -> None:
-        await self._lock.acquire()
+        await self._writer.acquire(for_request=self._for_request)
         self._held = True
 
     def give_back(self) -> None:
         if self._held:
             self._held = False
-            self._lock.release()
+            self._writer.release()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -116,17 +116,20 @@ class Database:
         # SQLite has one writer. Queueing this process's writers here, instead of in SQLite's
         # busy handler (which polls with sleeps of up to 100 ms), keeps write latency at the
         # length of the transactions ahead; other processes still meet busy_timeout.
-        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+        self._sqlite_writer = sqlite.WriterQueue() if self.is_sqlite else None
         self.checkpoints = sqlite.Checkpoints(self.engine) if self.is_sqlite else None
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+    async def transaction(
+        self, *, write: bool = True, for_request: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits when the block succeeds, rolls back when it raises.
 
-        On SQLite a write transaction begins (and waits for the writer) at its first statement.
+        On SQLite a write transaction begins (and waits for the writer) at its first statement;
+        `for_request` ones, which a client is waiting for, go before background ones.
         """
         if write and self._sqlite_writer is not None:
-            turn = _WriteTurn(self._sqlite_writer)
+            turn = _WriteTurn(self._sqlite_writer, for_request=for_request)
             bind = self.engine.execution_options(**{_WRITE_TURN: turn})
             try:
                 async with self._session(self.sessionmaker(bind=bind)) as session:

@@ -50,7 +50,7 @@ class GroupCommit(Generic[T]):
         while self._waiting:
             group: list[_Waiting[T]] = []
             try:
-                async with self._database.transaction() as session:
+                async with self._database.transaction(for_request=True) as session:
                     await session.connection()  # begun: this transaction's turn has come
                     group, self._waiting = (
                         self._waiting[: self._limit],
@@ -78,7 +78,7 @@ class GroupCommit(Generic[T]):
     async def _write_one_by_one(self, group: list[_Waiting[T]]) -> None:
         for item, done in group:
             try:
-                async with self._database.transaction() as session:
+                async with self._database.transaction(for_request=True) as session:
                     await self._write(session, [item])
             except Exception as exc:
                 _settle(done, exc)

@@ -14,6 +14,7 @@ import asyncio
 import math
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -183,3 +184,56 @@ class Checkpoints:
 def _passive_checkpoint(connection: sqlite3.Connection) -> tuple[int, int, int]:
     busy, pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return int(busy), int(pages), int(copied)
+
+
+class WriterQueue:
+    """This process's queue for SQLite's one writer, in two lanes.
+
+    Transactions serving a request go before background ones (the engine's claims and
+    write-backs, callback bookkeeping): a client waiting for its answer should not wait behind
+    a write-back of 500 runs, which loses nothing by waiting a turn. Background work still
+    gets every `background_every`-th turn while requests queue, so they cannot starve it.
+    """
+
+    def __init__(self, background_every: int = 3) -> None:
+        self._background_every = background_every
+        self._held = False
+        self._requests: deque[asyncio.Future[None]] = deque()
+        self._background: deque[asyncio.Future[None]] = deque()
+        self._requests_in_a_row = 0
+
+    async def acquire(self, *, for_request: bool) -> None:
+        if not self._held and not self._requests and not self._background:
+            self._held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._requests if for_request else self._background).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the turn came as its waiter was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        """Hand the writer to the next waiter, or free it."""
+        while True:
+            lane = self._next_lane()
+            if lane is None:
+                self._held = False
+                return
+            waiter = lane.popleft()
+            if not waiter.done():  # not cancelled while it waited
+                waiter.set_result(None)
+                return
+
+    def _next_lane(self) -> deque[asyncio.Future[None]] | None:
+        if self._background and (
+            not self._requests or self._requests_in_a_row >= self._background_every
+        ):
+            self._requests_in_a_row = 0
+            return self._background
+        if self._requests:
+            self._requests_in_a_row += 1
+            return self._requests
+        return None
