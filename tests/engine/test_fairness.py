@@ -104,9 +104,9 @@ async def test_claims_visit_orgs_in_rotation_wrapping_around(
     async with database.transaction(write=False) as session:
         a, b, c = sorted(set((await session.scalars(select(Run.org_id))).all()))
 
-        assert await orgs_with_queued_runs(session, None) == [a, b, c]
-        assert await orgs_with_queued_runs(session, a) == [b, c, a]
-        assert await orgs_with_queued_runs(session, b) == [c, a, b]
-        assert await orgs_with_queued_runs(session, c) == [a, b, c]
-        assert await orgs_with_queued_runs(session, b, limit=2) == [c, a]
-        assert await orgs_with_queued_runs(session, c, limit=1) == [a]
+        assert list(await orgs_with_queued_runs(session, None)) == [a, b, c]
+        assert list(await orgs_with_queued_runs(session, a)) == [b, c, a]
+        assert list(await orgs_with_queued_runs(session, b)) == [c, a, b]
+        assert list(await orgs_with_queued_runs(session, c)) == [a, b, c]
+        assert list(await orgs_with_queued_runs(session, b, limit=2)) == [c, a]
+        assert list(await orgs_with_queued_runs(session, c, limit=1)) == [a]

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Table,
     Uuid,
     bindparam,
@@ -33,18 +33,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runflow.auth.models import Org
 from runflow.batches.models import Batch, BatchStatus
 from runflow.runs.models import Run, RunStatus
 
 ORGS_PER_CLAIM = 8
 _runs = cast(Table, Run.__table__)
 _batches = cast(Table, Batch.__table__)
-_orgs = cast(Table, Org.__table__)
 _ZERO_UUID = uuid.UUID(int=0)
 
 # Distinct orgs with queued runs, one index seek per org: those after :after in id order, then
-# (wrapping around) those up to :after — one statement, however the rotation falls.
+# (wrapping around) those up to :after — one statement, however the rotation falls — each
+# with its concurrency cap, if any.
 _QUEUED_ORGS = (
     text(
         """
@@ -71,14 +70,17 @@ _QUEUED_ORGS = (
         )
         FROM wrapped_orgs w WHERE w.org_id IS NOT NULL AND w.org_id < :after
     )
-    SELECT org_id FROM after_orgs WHERE org_id IS NOT NULL
-    UNION ALL
-    SELECT org_id FROM wrapped_orgs WHERE org_id IS NOT NULL AND org_id <= :after
-    LIMIT :limit
+    SELECT org_id, (SELECT max_concurrent_runs FROM orgs WHERE orgs.id = org_id) AS cap
+    FROM (
+        SELECT org_id FROM after_orgs WHERE org_id IS NOT NULL
+        UNION ALL
+        SELECT org_id FROM wrapped_orgs WHERE org_id IS NOT NULL AND org_id <= :after
+        LIMIT :limit
+    ) AS visited
     """
     )
     .bindparams(bindparam("after", type_=Uuid()))
-    .columns(org_id=Uuid())
+    .columns(org_id=Uuid(), cap=Integer())
 )
 
 
@@ -99,10 +101,11 @@ def _is_postgres(session: AsyncSession) -> bool:
 
 async def orgs_with_queued_runs(
     session: AsyncSession, after: uuid.UUID | None, limit: int = ORGS_PER_CLAIM
-) -> list[uuid.UUID]:
-    """Up to `limit` orgs with queued runs, starting after `after` and wrapping around."""
+) -> dict[uuid.UUID, int | None]:
+    """Up to `limit` orgs with queued runs, starting after `after` and wrapping around, in
+    that order, each with its concurrency cap (None: uncapped)."""
     found = await session.execute(_QUEUED_ORGS, {"after": after or _ZERO_UUID, "limit": limit})
-    return list(found.scalars())
+    return {org_id: cap for org_id, cap in found}
 
 
 def _started_before(now: datetime) -> ColumnElement[datetime | None]:
@@ -112,17 +115,11 @@ def _started_before(now: datetime) -> ColumnElement[datetime | None]:
     return case((started == now, null()), else_=started)
 
 
-async def _capacity_left(session: AsyncSession, orgs: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def _capacity_left(
+    session: AsyncSession, orgs: dict[uuid.UUID, int | None]
+) -> dict[uuid.UUID, int]:
     """Free slots of orgs that have a concurrency cap; uncapped orgs are absent."""
-    caps: dict[uuid.UUID, int] = {
-        org_id: cap
-        for org_id, cap in await session.execute(
-            select(_orgs.c.id, _orgs.c.max_concurrent_runs).where(
-                _orgs.c.id.in_(orgs), _orgs.c.max_concurrent_runs.is_not(None)
-            )
-        )
-        if cap is not None
-    }
+    caps = {org_id: cap for org_id, cap in orgs.items() if cap is not None}
     if not caps:
         return {}
     running: dict[uuid.UUID, int] = {
