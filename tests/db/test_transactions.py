@@ -4,6 +4,7 @@ and the one-trip connections behave as DB-API cursors for everything SQLAlchemy 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from runflow.db.engine import Database
+from runflow.db.sqlite import OneTripConnection
 from tests.db.conftest import NOTES_DB
 
 DEADLINE_S = 10
@@ -120,3 +122,19 @@ async def test_commits_leave_the_log_to_the_checkpointer(
     busy, pages, copied = await checkpoints.run()
     assert (busy, copied) == (0, pages)
     assert len(await _bodies(database)) == 1001
+
+
+async def test_a_begin_that_fails_stops_the_statement_it_travels_with(
+    database: Database,
+) -> None:
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: OneTripConnection = raw.driver_connection  # type: ignore[assignment]
+        cursor = driver.cursor()
+        await cursor.execute("BEGIN NONSENSE")  # sent with the next trip, not on its own
+
+        with pytest.raises(sqlite3.OperationalError):
+            await cursor.execute("INSERT INTO notes (body) VALUES ('never')")
+        await cursor.execute("INSERT INTO notes (body) VALUES ('later')")  # autocommits
+
+    assert await _bodies(database) == ["later"]

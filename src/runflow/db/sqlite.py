@@ -5,12 +5,14 @@ event loop. Through SQLAlchemy a statement is four such calls: open a cursor, ex
 the rows, close the cursor. Each trip waits for the event loop to come round, and on a busy
 loop that wait, four times over, is most of what a short write transaction lasts — while
 SQLite's one write lock is held. Here a statement and the fetch of its rows are one call,
-the cursor opens inside it, and closing it is sent without waiting.
+the cursor opens inside it, and closing it is sent without waiting. A `BEGIN` returns nothing
+to wait for: it travels with the statement that follows it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import sqlite3
 import time
@@ -31,12 +33,29 @@ _Rows = list[Any]
 class OneTripConnection(aiosqlite.Connection):
     """The connection SQLAlchemy's aiosqlite dialect drives, with `OneTripCursor`s."""
 
+    _begin: str | None = None  # a BEGIN not sent yet
+
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
+    def begin_with_next_trip(self, sql: str) -> None:
+        self._begin = sql
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Every trip (a statement, commit, rollback) takes a pending BEGIN along first. If
+        the BEGIN fails, what came with it does not run and its caller gets the error."""
+        begin, self._begin = self._begin, None
+        if begin is not None:
+            fn = functools.partial(self._begin_then, begin, fn)
+        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    def _begin_then(self, begin: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.sqlite.execute(begin)  # on the connection's thread
+        return fn(*args, **kwargs)
+
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         """`function(*args)` on the connection's thread."""
-        return await self._execute(function, *args)  # type: ignore[no-untyped-call]
+        return await self._execute(function, *args)
 
     def run_later(self, function: Callable[[], Any]) -> None:
         """`function()` on the connection's thread, after what is queued, without waiting."""
@@ -82,6 +101,10 @@ class OneTripCursor:
         self._open().executemany(sql, parameters)
 
     async def execute(self, sql: str, parameters: Any = ()) -> OneTripCursor:
+        if sql.startswith("BEGIN"):
+            self._rows = None
+            self._connection.begin_with_next_trip(sql)
+            return self
         self._rows = await self._connection.run(self._execute_and_fetch, sql, parameters)
         return self
 
