@@ -110,7 +110,27 @@ _REQUEUED = JsonRows(
         "failure_stage_code",
     ),
 )
-_NODE_RUNS = JsonRows("node_runs", _node_runs)
+
+
+@functools.cache
+def _node_runs_with(columns: tuple[str, ...]) -> JsonRows:
+    """Node run rows that carry `columns`; the table's other columns take their defaults.
+    SQLite reads every column out of every row's JSON: a model's node runs bring only the
+    keys they have."""
+    return JsonRows("node_runs", _node_runs, columns)
+
+
+def _encoded_node_runs(
+    completions: Sequence[Completion], dialect: str
+) -> tuple[JsonRows, dict[str, str]] | None:
+    rows = [
+        {"id": new_id(), "run_id": c.run_id, **node} for c in completions for node in c.node_runs
+    ]
+    if not rows:
+        return None
+    table = _node_runs_with(tuple(sorted(set().union(*rows))))
+    return table, table.parameters(dialect, rows)
+
 
 # Every completion clears the lease; a finished run also drops its live progress.
 _RELEASED: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
@@ -200,12 +220,6 @@ def _encoded(rows: JsonRows, dialect: str, values: list[dict[str, Any]]) -> dict
     return rows.parameters(dialect, values) if values else None
 
 
-def _node_run_rows(completions: Sequence[Completion]) -> list[dict[str, Any]]:
-    return [
-        {"id": new_id(), "run_id": c.run_id, **node} for c in completions for node in c.node_runs
-    ]
-
-
 async def apply_completions(
     session: AsyncSession, completions: Sequence[Completion], outbox: Outbox
 ) -> int:
@@ -220,7 +234,7 @@ async def apply_completions(
     requeued = [c for c in completions if c.retry_at is not None]
     finished_rows = _encoded(_FINISHED, dialect, [_finished_row(c) for c in finished])
     requeued_rows = _encoded(_REQUEUED, dialect, [_requeued_row(c) for c in requeued])
-    node_runs = _encoded(_NODE_RUNS, dialect, _node_run_rows(completions))
+    node_runs = _encoded_node_runs(completions, dialect)
 
     applied = await _apply_fenced(session, _FINISHED, dialect, finished_rows)
     applied_requeues = await _apply_fenced(session, _REQUEUED, dialect, requeued_rows)
@@ -228,7 +242,7 @@ async def apply_completions(
     if not taken:
         return 0
     if len(taken) < len(completions):
-        node_runs = _encoded(_NODE_RUNS, dialect, _node_run_rows(taken))
+        node_runs = _encoded_node_runs(taken, dialect)
 
     deltas: defaultdict[uuid.UUID, _BatchDelta] = defaultdict(_BatchDelta)
     lone_runs_with_callback: list[uuid.UUID] = []
@@ -252,7 +266,8 @@ async def apply_completions(
     if logs:
         await session.execute(insert(_run_logs), logs)
     if node_runs is not None:
-        await session.execute(_NODE_RUNS.insert(dialect), node_runs)
+        table, rows = node_runs
+        await session.execute(table.insert(dialect), rows)
     if deltas:
         await session.execute(
             _BATCH_COUNTERS,
