@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from runflow.db.sqlite import WriterQueue
+from runflow.db.sqlite_writer import WriterQueue
 
 
 async def _queue_up(writer: WriterQueue, lanes: str, order: list[str]) -> list[asyncio.Task[None]]:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
-from runflow.db import sqlite
+from runflow.db import sqlite, sqlite_writer
 from runflow.kit import json_codec
 
 _WRITE_TURN = "runflow_write_turn"
@@ -34,7 +34,7 @@ class _WriteTurn:
     encoding the rows — runs while other transactions write, instead of keeping them waiting.
     """
 
-    def __init__(self, writer: sqlite.WriterQueue, *, for_request: bool) -> None:
+    def __init__(self, writer: sqlite_writer.WriterQueue, *, for_request: bool) -> None:
         self._writer = writer
         self._for_request = for_request
         self._held = False
@@ -67,7 +67,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             "synchronous=NORMAL",
             "foreign_keys=ON",
             "busy_timeout=30000",
-            "wal_autocheckpoint=0",  # `sqlite.Checkpoints` does it, off the commit path
+            "wal_autocheckpoint=0",  # `sqlite_writer.Checkpoints` does it, off the commit path
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -116,8 +116,8 @@ class Database:
         # SQLite has one writer. Queueing this process's writers here, instead of in SQLite's
         # busy handler (which polls with sleeps of up to 100 ms), keeps write latency at the
         # length of the transactions ahead; other processes still meet busy_timeout.
-        self._sqlite_writer = sqlite.WriterQueue() if self.is_sqlite else None
-        self.checkpoints = sqlite.Checkpoints(self.engine) if self.is_sqlite else None
+        self._sqlite_writer = sqlite_writer.WriterQueue() if self.is_sqlite else None
+        self.checkpoints = sqlite_writer.Checkpoints(self.engine) if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(
