@@ -200,3 +200,21 @@ async def test_request_id_is_returned_on_error_responses_too(client: httpx.Async
     response = await client.get("/v1/no-such-thing", headers={"X-Request-Id": "req-err-1"})
     assert response.status_code == 404
     assert response.headers["x-request-id"] == "req-err-1"
+
+
+async def test_a_405_names_every_method_of_a_path_served_by_several_routes(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    media_path = f"/v1/media/{uuid.uuid4()}"
+    response = await client.options(media_path, headers=auth)
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_static_segment_is_never_taken_for_an_id(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.patch("/v1/media/uploads", headers=auth, json={"folder": "x"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

@@ -271,7 +271,12 @@ async def test_create_body_schema_matches_the_contract(openapi: dict[str, Any]) 
     metadata = _branches(schema["properties"]["metadata"])
     assert any(branch.get("type") == "object" for branch in metadata)
     callback = _branches(schema["properties"]["callback_url"])
-    assert {"type": "string", "maxLength": 2048} in callback
+    # The contract's string of at most 2,048 characters, with the constraints the server
+    # enforces declared too (non-empty, http(s), no NUL).
+    (string,) = [branch for branch in callback if branch.get("type") == "string"]
+    assert string["maxLength"] == 2048
+    assert string["minLength"] == 1
+    assert string["format"] == "uri"
     assert {"type": "null"} in callback
 
 

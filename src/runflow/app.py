@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_contract_openapi(app)
+    install_contract_openapi(app, settings)
     for router in (
         catalog_router,
         batches_router,

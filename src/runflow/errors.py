@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = structlog.get_logger(__name__)
 
@@ -173,7 +174,27 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
         message = str(exc.detail)
     error = ApiError(message, code=code)
     error.status_code = exc.status_code
-    return error_json(error, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return error_json(error, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path. Starlette's own `Allow` names only the
+    first route that matched the path, and one path is often several routes (GET, PATCH and
+    DELETE on `/v1/media/{id}`); asking the router itself also sees into included routers."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

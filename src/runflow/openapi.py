@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from runflow.config import Settings
+
 # Our class name → the contract's schema name, so generated clients get the same types.
 CONTRACT_SCHEMA_NAMES = {"BatchRead": "models__batch__Batch__FullValidator"}
 
@@ -27,6 +29,55 @@ def _describe_parameters(schema: dict[str, Any]) -> None:
                 parameter["description"] = description
 
 
+def _only_id_required_in_projectable_rows(schema: dict[str, Any]) -> None:
+    """A list with a `fields` projection may leave out any field but `id`, so its row schema
+    requires only `id`: a strict generated client must accept every projection."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            names = {parameter.get("name") for parameter in operation.get("parameters", [])}
+            if "fields" not in names:
+                continue
+            page = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            page_schema = schemas[page["$ref"].rsplit("/", 1)[1]]
+            row_ref = page_schema["properties"]["items"]["items"]["$ref"]
+            row = schemas[row_ref.rsplit("/", 1)[1]]
+            row["required"] = ["id"]
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+# Answers every route can give because of what it takes, not of what it does: the body size
+# limit (middleware, all bodies), the JSON-only rule (`JsonBody`), the idempotency check.
+_CROSS_CUTTING = {
+    "413": "Payload too large: the body exceeds the service's limit",
+    "415": "Unsupported media type: the body must be application/json",
+    "409": "Idempotency-Key reused with a different request",
+}
+
+
+def _declare_cross_cutting_responses(schema: dict[str, Any]) -> None:
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            statuses: list[str] = []
+            body = operation.get("requestBody")
+            if body is not None:
+                statuses.append("413")
+                if "application/json" in body.get("content", {}):
+                    statuses.append("415")
+            headers = {p.get("name") for p in operation.get("parameters", [])}
+            if "Idempotency-Key" in headers:
+                statuses.append("409")
+            responses = operation.setdefault("responses", {})
+            for code in statuses:
+                responses.setdefault(
+                    code,
+                    {
+                        "description": _CROSS_CUTTING[code],
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    },
+                )
+
+
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, dict):
         return {
@@ -38,7 +89,18 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
-def install_contract_openapi(app: FastAPI) -> None:
+def _declare_configured_limits(schema: dict[str, Any], settings: Settings) -> None:
+    """Limits an operator sets (`RUNFLOW_MEDIA_MAX_BYTES`) appear in the document as they are
+    configured, so a client learns the real maximum before a 413 tells it."""
+    upload = schema.get("components", {}).get("schemas", {}).get("UploadCreate")
+    if upload is None:
+        return
+    for branch in upload["properties"]["size_bytes"].get("anyOf", []):
+        if branch.get("type") == "integer":
+            branch["maximum"] = settings.media_max_bytes
+
+
+def install_contract_openapi(app: FastAPI, settings: Settings) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -53,6 +115,9 @@ def install_contract_openapi(app: FastAPI) -> None:
                 for ours, theirs in CONTRACT_SCHEMA_NAMES.items()
             }
             _describe_parameters(schema)
+            _only_id_required_in_projectable_rows(schema)
+            _declare_cross_cutting_responses(schema)
+            _declare_configured_limits(schema, settings)
             app.openapi_schema = _rename_refs(schema, refs)
         return app.openapi_schema
 

@@ -1,10 +1,16 @@
 """A real callback receiver: an HTTP server on loopback that records requests and answers as
-scripted (status codes, headers, hangs), started and stopped inside the test's event loop."""
+scripted (status codes, headers, hangs).
+
+It serves from its own thread with its own event loop, not from the test's loop: a test's loop
+is busy running the API in-process, and a receiver sharing it would read a request late — after
+a sender with a short timeout gave up on it — and the test would count attempts that, for the
+receiver, never happened."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -52,7 +58,7 @@ class Receiver:
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
         self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -93,20 +99,30 @@ class Receiver:
             log_level="warning",
             access_log=False,
         )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()  # raises why it could not start
+        server = uvicorn.Server(config)
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            try:
+                asyncio.run(server.serve())
+            except BaseException as exc:  # reported by start(): why it could not serve
+                failure.append(exc)
+
+        thread = threading.Thread(target=serve, name=f"receiver-{self.port}", daemon=True)
+        thread.start()
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"callback receiver did not start: {failure!r}")
             await asyncio.sleep(0.01)
+        self._server, self._thread = server, thread
 
     async def stop(self) -> None:
-        if self._server is None or self._task is None:
+        if self._server is None or self._thread is None:
             return
         self._server.should_exit = True
         self._server.force_exit = True
-        await self._task
-        self._server = self._task = None
+        await asyncio.to_thread(self._thread.join)
+        self._server = self._thread = None
 
     async def __aenter__(self) -> Receiver:
         await self.start()

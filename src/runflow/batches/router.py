@@ -22,6 +22,7 @@ from runflow.batches.schemas import (
     BatchRead,
 )
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
+from runflow.catalog.router import OwnerPath, SlugPath
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.db.group_commit import GroupCommit
 from runflow.engine.wake import wake_dispatcher
@@ -51,11 +52,10 @@ BatchIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Batch Id")]
     status_code=status.HTTP_201_CREATED,
     response_model=BatchCreated,
     dependencies=[JsonBody],
-    responses={409: ERROR_RESPONSES[400] | {"description": "Idempotency-Key reused"}},
 )
 async def create_batch(
-    owner: str,
-    slug: str,
+    owner: OwnerPath,
+    slug: SlugPath,
     body: BatchCreate,
     request: Request,
     session: WriteSession,

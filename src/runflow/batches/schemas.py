@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runflow.kit.schemas import (
-    MAX_CALLBACK_URL_LENGTH,
+    CallbackUrl,
     CursorPage,
     MoneyString,
     Schema,
@@ -30,13 +30,21 @@ class BatchCreate(BaseModel):
     (≤255 chars, stripped before model validation); the model's own input shape fills the rest.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input": [{"message": "hello", "client_ref": "a"}, {"message": "world"}],
+                    "metadata": {"project": "demo"},
+                }
+            ]
+        },
+    )
 
     input: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ITEMS, title="Input")]
     metadata: Annotated[dict[str, Any] | None, Field(title="Metadata")] = None
-    callback_url: Annotated[
-        str | None, Field(max_length=MAX_CALLBACK_URL_LENGTH, title="Callback Url")
-    ] = None
+    callback_url: Annotated[CallbackUrl | None, Field(title="Callback Url")] = None
 
     _check_callback_url = field_validator("callback_url")(check_callback_url)
     _check_metadata = field_validator("metadata")(check_metadata)

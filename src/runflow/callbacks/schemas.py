@@ -28,7 +28,10 @@ class BatchCallbackPayload(BaseModel):
 
 
 class CallbackAttemptRead(Schema):
-    model_config = ConfigDict(title="FullValidator")
+    # The contract's page calls this shape "FullValidator" too, but that title belongs to the
+    # batch detail's schema; two schemas with one title leave generated clients without a model
+    # for one of them.
+    model_config = ConfigDict(title="CallbackAttempt")
 
     id: uuid.UUID | None = None
     delivery_id: uuid.UUID | None = None

@@ -39,6 +39,12 @@ async def _idempotency_key(
             alias="Idempotency-Key",
             description="Retry-safe key: the same key and body within 24 h return the "
             "original response; a different body is a 409.",
+            # Declared for clients and schema tools; checked below, where a bad key is a 400.
+            json_schema_extra={
+                "minLength": 1,
+                "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+                "pattern": r"\S",
+            },
         ),
     ] = None,
 ) -> str | None:

@@ -7,12 +7,30 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from runflow.kit.money import format_money
 
 MAX_CALLBACK_URL_LENGTH = 2048
 MAX_METADATA_BYTES = 16 * 1024
+
+# JSON-Schema patterns (ECMA and Python `re` read `\u0000` alike) declaring what the server
+# refuses, so that the document and the server agree: a NUL in any string of a JSON body (the
+# databases cannot store it), a callback URL that is not http(s).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+CALLBACK_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000]+$"
+
+CallbackUrl = Annotated[
+    str,
+    Field(
+        max_length=MAX_CALLBACK_URL_LENGTH,
+        # Declared, not enforced here: `check_callback_url` gives the clearer message.
+        json_schema_extra={"minLength": 1, "pattern": CALLBACK_URL_PATTERN, "format": "uri"},
+        description="Where the signed callback is POSTed when the work ends; it must resolve "
+        "to a public address.",
+    ),
+]
+ClientRef = Annotated[str, Field(max_length=255, pattern=NO_NUL_PATTERN)]
 
 
 def check_callback_url(value: str | None) -> str | None:

@@ -92,7 +92,14 @@ async def create_media(
     principal: Writer,
     library: Library,
     idempotency_key: IdempotencyKey,
-    file: Annotated[UploadFile, File(description="The image or video (multipart field)")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="The image or video (multipart field): a PNG, JPEG, WebP or GIF image, "
+            "or an MP4 or QuickTime video, recognised by its content",
+            json_schema_extra={"minLength": 1},
+        ),
+    ],
     folder: Annotated[Folder | None, Form()] = None,
 ) -> Response:
     """Upload an image or video as multipart form data (field `file`, optional `folder`)."""
@@ -130,7 +137,9 @@ async def list_media(
     return page_response(page, fields)
 
 
-@router.get("/v1/media/{id}", summary="Get media", operation_id="getMedia")
+# `{id:uuid}`: only an id matches, so `/v1/media/uploads` is never taken for a media id and
+# a method it does not serve is a 405 naming the methods it does, not a 422 about the id.
+@router.get("/v1/media/{id:uuid}", summary="Get media", operation_id="getMedia")
 async def get_media(
     media_id: MediaIdPath, session: ReadSession, principal: Reader, library: Library
 ) -> MediaRead:
@@ -139,7 +148,7 @@ async def get_media(
 
 
 @router.patch(
-    "/v1/media/{id}", summary="Move media", operation_id="updateMedia", dependencies=[JsonBody]
+    "/v1/media/{id:uuid}", summary="Move media", operation_id="updateMedia", dependencies=[JsonBody]
 )
 async def update_media(
     media_id: MediaIdPath,
@@ -153,7 +162,7 @@ async def update_media(
 
 
 @router.delete(
-    "/v1/media/{id}",
+    "/v1/media/{id:uuid}",
     summary="Delete media",
     operation_id="deleteMedia",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -178,9 +187,20 @@ async def delete_media(
     summary="Download media",
     operation_id="getMediaContent",
     response_class=StreamingResponse,
-    responses={200: {"content": {"image/*": {}, "video/*": {}}}},
+    responses={
+        200: {
+            "description": "The stored bytes, typed as uploaded (`application/octet-stream` "
+            "when the request accepts only that).",
+            "content": {
+                "image/*": {"schema": {"type": "string", "format": "binary"}},
+                "video/*": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 async def get_media_content(
+    request: Request,
     media_id: MediaIdPath,
     session: ReadSession,
     library: Library,
@@ -198,7 +218,7 @@ async def get_media_content(
         raise NotFound(f"Media {media_id} does not exist.") from None
     return StreamingResponse(
         chunks,
-        media_type=media.content_type,
+        media_type=_served_type(media.content_type, request.headers.get("accept", "")),
         headers={
             "Content-Length": str(media.size_bytes),
             "ETag": f'"{media.sha256}"',
@@ -208,6 +228,16 @@ async def get_media_content(
             "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
+
+
+def _served_type(content_type: str, accept: str) -> str:
+    """The media's own type, unless the client asked for `application/octet-stream` and for
+    nothing that matches the media (download tools and generated clients that want raw bytes)."""
+    wanted = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+    major = content_type.split("/", 1)[0]
+    if "application/octet-stream" in wanted and not wanted & {content_type, f"{major}/*", "*/*"}:
+        return "application/octet-stream"
+    return content_type
 
 
 @router.post(

@@ -72,7 +72,11 @@ async def _list_params(
             description="Relation embedding. Use a comma-separated list to request multiple embeds."
         ),
     ] = None,
-    pq: Annotated[str | None, Query(description="Pagination cursor query")] = None,
+    pq: Annotated[
+        str | None,
+        # A cursor is never empty; the declared minimum matches the 400 an empty one gets.
+        Query(description="Pagination cursor query", json_schema_extra={"minLength": 1}),
+    ] = None,
     from_prev: Annotated[bool, Query(description="Backward pagination flag")] = False,
 ) -> ListParams:
     return ListParams(q, limit or DEFAULT_LIMIT, sort_by, fields, embed, pq, from_prev)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
+from runflow.catalog.router import OwnerPath, SlugPath
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
 from runflow.errors import ERROR_RESPONSES
@@ -40,8 +41,8 @@ RunIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Run Id")]
     dependencies=[JsonBody],
 )
 async def create_run(
-    owner: str,
-    slug: str,
+    owner: OwnerPath,
+    slug: SlugPath,
     body: RunCreate,
     request: Request,
     session: WriteSession,

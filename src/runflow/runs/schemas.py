@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runflow.catalog.schemas import ModelRead
 from runflow.kit.schemas import (
-    MAX_CALLBACK_URL_LENGTH,
+    CallbackUrl,
+    ClientRef,
     CursorPage,
     MoneyString,
     Schema,
@@ -22,12 +23,15 @@ from runflow.kit.schemas import (
 class RunCreate(BaseModel):
     """POST body for one run: the model's input, plus optional metadata and callback."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"input": {"message": "hello"}, "client_ref": "a"}]},
+    )
 
     input: dict[str, Any]
     metadata: dict[str, Any] | None = None
-    callback_url: Annotated[str | None, Field(max_length=MAX_CALLBACK_URL_LENGTH)] = None
-    client_ref: Annotated[str | None, Field(max_length=255)] = None
+    callback_url: CallbackUrl | None = None
+    client_ref: ClientRef | None = None
 
     _check_callback_url = field_validator("callback_url")(check_callback_url)
     _check_metadata = field_validator("metadata")(check_metadata)
