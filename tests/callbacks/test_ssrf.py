@@ -12,6 +12,7 @@ from runflow.callbacks.attempt import Outgoing, Verdict, attempt_delivery
 from runflow.kit.egress import EgressGuard
 from tests.callbacks.receiver import Receiver
 from tests.conftest import RowCounts
+from tests.kit.wrapped_addresses import EMBEDDED_LOOPBACK, EMBEDDED_METADATA, LOCAL_USE_NAT64
 
 # The test settings open 127.0.0.0/8; these run with the guard fully closed.
 closed = pytest.mark.engine(worker_concurrency=0, callback_allow_cidrs=())
@@ -25,6 +26,14 @@ REFUSED = [
     "http://[::1]/hook",
     "http://[::ffff:127.0.0.1]/hook",
     "https://no-such-host.invalid/hook",
+    # IPv4 inside IPv6 (issue 14): IPv4-compatible, NAT64 well-known prefix, 6to4, Teredo,
+    # local-use NAT64.
+    "http://[::127.0.0.1]/hook",
+    "http://[64:ff9b::7f00:1]/hook",
+    "http://[64:ff9b::a9fe:a9fe]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://[2001:0:808:808::80ff:fffe]/hook",
+    "http://[64:ff9b:1::7f00:1]/hook",
 ]
 
 
@@ -72,6 +81,37 @@ async def test_metadata_addresses_stay_refused_whatever_is_allowed(
             headers=auth,
         )
         assert response.status_code == 422, url
+
+
+async def test_metadata_inside_ipv6_is_refused_while_loopback_is_opened(
+    client: httpx.AsyncClient, auth: dict[str, str], row_counts: RowCounts
+) -> None:
+    """The test settings open 127.0.0.0/8; no wrapping reaches the metadata service."""
+    before = await row_counts()
+    for address in [*EMBEDDED_METADATA, *LOCAL_USE_NAT64]:
+        response = await client.post(
+            "/v1/models/runflow/echo/runs",
+            json={"input": {}, "callback_url": f"http://[{address}]/latest/meta-data/"},
+            headers=auth,
+        )
+        assert response.status_code == 422, address
+        assert response.json()["errors"][0]["loc"] == ["body", "callback_url"]
+    assert await row_counts() == before
+
+
+@pytest.mark.parametrize("address", [*EMBEDDED_LOOPBACK, *EMBEDDED_METADATA, *LOCAL_USE_NAT64])
+async def test_an_attempt_to_ipv4_inside_ipv6_is_refused_before_it_connects(
+    address: str,
+) -> None:
+    async with Receiver() as receiver, httpx.AsyncClient() as client:
+        url = f"http://[{address}]:{receiver.port}/hook"
+        outgoing = Outgoing(uuid.uuid4(), 1, url, b"{}", ())
+        result = await attempt_delivery(client, EgressGuard(), outgoing, timeout_s=2)
+
+    assert result.verdict is Verdict.GIVE_UP
+    assert result.reason_code == "ADDRESS_BLOCKED"
+    assert result.status_code is None
+    assert receiver.received == []
 
 
 async def test_every_attempt_checks_the_address_again() -> None:

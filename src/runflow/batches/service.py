@@ -23,7 +23,6 @@ from runflow.batches.schemas import (
     BatchRead,
     BatchSummary,
 )
-from runflow.callbacks.destination import vet_callback_url
 from runflow.callbacks.outbox import Outbox
 from runflow.catalog.dispatch import DispatchTarget, dispatch_target
 from runflow.catalog.validation import check_input
@@ -33,6 +32,7 @@ from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
 from runflow.kit.ids import new_id
 from runflow.runs import repository as runs
+from runflow.runs.destinations import vet_destinations
 from runflow.runs.models import Run, RunStatus
 
 TARGET_TYPE = "model"
@@ -102,7 +102,12 @@ async def prepare_batch(
     if model is None:
         raise NotFound(f"Model {owner}/{slug} does not exist.")
     resolved = validate_items(model, request.input)
-    await vet_callback_url(egress, request.callback_url)
+    await vet_destinations(
+        egress,
+        model.inputs,
+        [(("body", "input", index), value) for index, (_, value) in enumerate(resolved)],
+        request.callback_url,
+    )
 
     now = utcnow()
     batch_id = new_id()

@@ -47,6 +47,12 @@ class InputCheck:
         self.errors.append({"loc": list(loc), "msg": msg, "type": kind})
 
 
+MEDIA_TYPES = frozenset({VariableType.IMAGE, VariableType.VIDEO})
+MEDIA_URL_PREFIX = "https://"
+# As for callback URLs: what servers and proxies commonly take, and a bound on the work a
+# request can ask of the SSRF guard.
+MAX_MEDIA_URL_LENGTH = 2048
+
 _MEDIA_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(;[\w=.+-]+)*,", re.ASCII)
 
 
@@ -81,7 +87,7 @@ def _check_media_reference(kind: str, value: Any) -> str | None:
     problem = f"must be a media id, an https URL or a data: URI of {kind} content"
     if not isinstance(value, str) or not value:
         return problem
-    if value.startswith("https://"):
+    if value.startswith(MEDIA_URL_PREFIX):
         return None
     if value.startswith("data:"):
         match = _MEDIA_DATA_URI.match(value)
@@ -91,6 +97,14 @@ def _check_media_reference(kind: str, value: Any) -> str | None:
         uuid.UUID(value)
     except ValueError:
         return problem
+    return None
+
+
+def _check_media_url_length(declared: str, value: Any) -> str | None:
+    # Only URLs: a data: URI is as long as its content, which the media size cap bounds.
+    is_url = declared in MEDIA_TYPES and value.startswith(MEDIA_URL_PREFIX)
+    if is_url and len(value) > MAX_MEDIA_URL_LENGTH:
+        return f"must be at most {MAX_MEDIA_URL_LENGTH} characters long"
     return None
 
 
@@ -190,6 +204,10 @@ def check_input(
             continue
         value = given[name]
         problem = _check_type(declaration.variable_type_code, value)
+        kind = "type_error"
+        if problem is None:
+            kind = "value_error"
+            problem = _check_media_url_length(declaration.variable_type_code, value)
         if problem is None:
             try:
                 problem = _check_validator(
@@ -199,11 +217,27 @@ def check_input(
                 # A declaration whose validator does not fit its type (e.g. a range on a
                 # string): the value cannot satisfy it, and the request must not 500.
                 problem = f"does not satisfy the {declaration.validator_code} validator"
-            kind = "value_error"
-        else:
-            kind = "type_error"
         if problem is not None:
             check.fail((*loc, name), problem, kind)
         else:
             check.value[name] = value
     return check
+
+
+def media_input_names(declarations: Sequence[InputDeclaration]) -> tuple[str, ...]:
+    """The inputs whose values are media: a media id, an https URL or a data: URI."""
+    return tuple(
+        declaration.name
+        for declaration in declarations
+        if declaration.variable_type_code in MEDIA_TYPES
+    )
+
+
+def media_urls(names: Sequence[str], value: dict[str, Any]) -> list[tuple[str, str]]:
+    """`(input name, URL)` for each of the media inputs `names` that a checked input gives as
+    an https URL — the ones Runflow will fetch."""
+    return [
+        (name, given)
+        for name in names
+        if isinstance(given := value.get(name), str) and given.startswith(MEDIA_URL_PREFIX)
+    ]

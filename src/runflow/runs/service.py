@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
 from runflow.batches.lifecycle import record_cancelled_items
-from runflow.callbacks.destination import vet_callback_url
 from runflow.callbacks.outbox import Outbox
 from runflow.catalog.dispatch import dispatch_target
 from runflow.catalog.validation import check_input
@@ -17,6 +16,7 @@ from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
 from runflow.kit.ids import new_id
 from runflow.runs import repository
+from runflow.runs.destinations import vet_destinations
 from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
 from runflow.runs.schemas import RunCreate, RunRead
@@ -55,7 +55,9 @@ async def create_run(
     check = check_input(model.inputs, request.input, ("body", "input"))
     if check.errors:
         raise ValidationFailed("The input is invalid; nothing was created.", errors=check.errors)
-    await vet_callback_url(egress, request.callback_url)
+    await vet_destinations(
+        egress, model.inputs, [(("body", "input"), check.value)], request.callback_url
+    )
     now = utcnow()
     run = Run(
         id=new_id(),
