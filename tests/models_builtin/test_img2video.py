@@ -1,13 +1,13 @@
-"""img2video: playable MP4 and animated WebP with the asked number of frames."""
+"""img2video: browser-playable MP4 and animated WebP with the asked number of frames."""
 
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
-import cv2
+import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -37,16 +37,50 @@ def _artifact(result: ModelResult) -> Artifact:
     return artifact
 
 
-def _mp4_frame_count(data: bytes) -> int:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "video.mp4"
-        path.write_bytes(data)
-        capture = cv2.VideoCapture(str(path))
-        count = 0
-        while capture.read()[0]:
-            count += 1
-        capture.release()
-    return count
+@dataclass(frozen=True)
+class _VideoStream:
+    """What a decoder reads back from the MP4's video stream."""
+
+    codec: str
+    codec_tag: str
+    pix_fmt: str | None
+    average_rate: Fraction | None
+    duration_s: float
+    decoded_frames: int
+
+
+def _probe(data: bytes) -> _VideoStream:
+    with av.open(io.BytesIO(data), "r") as container:
+        stream = container.streams.video[0]
+        assert stream.duration is not None
+        assert stream.time_base is not None
+        decoded = sum(1 for _ in container.decode(stream))
+        return _VideoStream(
+            codec=stream.codec_context.name,
+            codec_tag=stream.codec_tag,
+            pix_fmt=stream.codec_context.pix_fmt,
+            average_rate=stream.average_rate,
+            duration_s=float(stream.duration * stream.time_base),
+            decoded_frames=decoded,
+        )
+
+
+def _top_level_boxes(data: bytes) -> list[bytes]:
+    """Types of the MP4's top-level boxes in file order: each is a 4-byte size, then its type."""
+    boxes: list[bytes] = []
+    offset = 0
+    while offset < len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        kind = data[offset + 4 : offset + 8]
+        if size == 1:  # the real size is 64-bit, right after the type
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        elif size == 0:  # the box runs to the end of the file
+            size = len(data) - offset
+        assert size >= 8, f"box {kind!r} at {offset} has size {size}"
+        boxes.append(kind)
+        offset += size
+    assert offset == len(data)
+    return boxes
 
 
 def test_mp4_is_an_iso_bmff_file_with_every_frame() -> None:
@@ -54,8 +88,31 @@ def test_mp4_is_an_iso_bmff_file_with_every_frame() -> None:
 
     assert artifact.data[4:8] == b"ftyp"
     assert artifact.content_type == "video/mp4"
-    assert _mp4_frame_count(artifact.data) == 16
+    assert _probe(artifact.data).decoded_frames == 16
     assert (artifact.width, artifact.height, artifact.duration_ms) == (160, 120, 2000)
+
+
+def test_mp4_is_h264_avc1_in_yuv420p_as_browsers_play_it() -> None:
+    stream = _probe(_artifact(_video()).data)
+
+    assert (stream.codec, stream.codec_tag, stream.pix_fmt) == ("h264", "avc1", "yuv420p")
+
+
+def test_mp4_index_comes_before_the_media_so_playback_starts_early() -> None:
+    boxes = _top_level_boxes(_artifact(_video()).data)
+
+    assert boxes[0] == b"ftyp"
+    assert boxes.count(b"moov") == 1
+    assert boxes.count(b"mdat") == 1
+    assert boxes.index(b"moov") < boxes.index(b"mdat")
+
+
+def test_mp4_plays_at_the_asked_rate_for_frames_over_fps_seconds() -> None:
+    stream = _probe(_artifact(_video(duration_s=1.5, fps=10)).data)
+
+    assert stream.decoded_frames == 15
+    assert stream.average_rate == 10
+    assert stream.duration_s == pytest.approx(1.5)
 
 
 def test_webp_is_animated_with_duration_times_fps_frames() -> None:
