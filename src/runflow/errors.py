@@ -123,10 +123,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def error_json(error: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
+    if error.status_code == 401 and "www-authenticate" not in {name.lower() for name in headers}:
+        # RFC 9110 §15.5.2: a 401 names the scheme that would authenticate the request. Set
+        # here, where every error response is made, so no 401 can leave without it.
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         error.to_response().model_dump(mode="json"),
         status_code=error.status_code,
-        headers=headers,
+        headers=headers or None,
     )
 
 
