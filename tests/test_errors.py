@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from runflow.config import Settings
@@ -218,3 +219,153 @@ async def test_a_static_segment_is_never_taken_for_an_id(
     response = await client.patch("/v1/media/uploads", headers=auth, json={"folder": "x"})
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+# --- where a JSON body is refused ----------------------------------------------------------
+# `errors[0].loc` is `["body", offset]`: the offset in characters (code points) of the decoded
+# body, from 0, as Python's JSON parser counts; the message repeats it with line and column.
+
+MARK = "▸"  # marks, in a case, where the problem is; removed before sending
+
+
+def located(case: str) -> tuple[bytes, int]:
+    """The body of a case and the character offset its mark stood at."""
+    assert case.count(MARK) == 1
+    return case.replace(MARK, "").encode(), case.index(MARK)
+
+
+def refused_at(response: httpx.Response, position: int) -> dict[str, Any]:
+    """The 400 of an unreadable body, pointing at `position`; its one error."""
+    body = envelope(response, 400, "BAD_REQUEST")
+    [error] = body["errors"]
+    assert isinstance(error, dict)
+    assert error["loc"] == ["body", position], body
+    assert error["type"] == "json_invalid"
+    assert f"at character {position} " in body["message"]
+    assert error["msg"] in body["message"]
+    return error
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        r'{"input":[{"message":"a\nb' + MARK + r'\u0000c"}]}',
+        r'{"input":[{"message":"\ud83d\ude00 \t ' + MARK + r'\u0000"}]}',
+        r'{"input":[{"message":"\\u0000 is text, ' + MARK + r'\u0000 is not"}]}',
+        r'{"input":[{}],"metadata":{"note":"\"","k' + MARK + r'\u0000":1}}',
+        r'{"input":[{}],"metadata":{"a":{"b":["x",{"c":"\/' + MARK + r'\u0000"}]}}}',
+        r'{"input":[{"message":"' + MARK + r'\u0000"}],"metadata":{"later":"\u0000"}}',
+    ],
+    ids=[
+        "after-other-escapes",
+        "after-a-surrogate-pair",
+        "after-escaped-backslash-text",
+        "in-a-key",
+        "in-a-nested-value",
+        "first-of-two",
+    ],
+)
+async def test_nul_escape_is_reported_as_a_nul_where_it_stands(
+    client: httpx.AsyncClient, auth: dict[str, str], case: str
+) -> None:
+    body, position = located(case)
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    error = refused_at(response, position)
+    assert "NUL character" in error["msg"]
+    assert "\\u0000" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        '{"input":[{"message":"a' + MARK + '\x00b"}]}',
+        '{"input":[{}],"metadata":{"k' + MARK + '\x00":1}}',
+        '{"input":[{}]}' + MARK + "\x00",
+    ],
+    ids=["in-a-value", "in-a-key", "after-the-document"],
+)
+async def test_raw_nul_byte_is_reported_as_a_nul_where_it_stands(
+    client: httpx.AsyncClient, auth: dict[str, str], case: str
+) -> None:
+    body, position = located(case)
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    error = refused_at(response, position)
+    assert "NUL character" in error["msg"]
+    assert "raw 0x00 byte" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        '{"input":[{"message":"é€😀' + MARK + r'\u0000"}]}',
+        '{"input":[{"message":"é€😀' + MARK + '\x00"}]}',
+        '{"input":[{"message":"日本語"}],"metadata":{"x":' + MARK + "NaN}}",
+    ],
+    ids=["nul-escape", "raw-nul", "nan"],
+)
+async def test_positions_count_characters_not_bytes(
+    client: httpx.AsyncClient, auth: dict[str, str], case: str
+) -> None:
+    body, position = located(case)
+    byte_offset = len(case[: case.index(MARK)].encode())
+    assert byte_offset > position
+
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    refused_at(response, position)
+
+
+async def test_invalid_utf8_is_located_in_characters_of_the_valid_text_before_it(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body = '{"input":[{"message":"é'.encode() + b"\xff" + b'"}]}'
+
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    error = refused_at(response, len('{"input":[{"message":"é'))
+    assert "UTF-8" in error["msg"]
+
+
+async def test_message_gives_line_and_column_of_a_nul_in_a_pretty_printed_body(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    case = '{\n  "input": [\n    {"message": "' + MARK + '\\u0000"}\n  ]\n}'
+    body, position = located(case)
+
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    refused_at(response, position)
+    assert "(line 3, column 18)" in response.json()["message"]
+
+
+async def test_lone_surrogate_after_a_pair_is_reported_where_it_stands(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body, position = located(r'{"input":[{"message":"\ud83d\ude00' + MARK + r'\ud800"}]}')
+
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    error = refused_at(response, position)
+    assert "unpaired UTF-16 surrogate" in error["msg"]
+
+
+async def test_nan_is_located_at_the_constant_not_at_a_string_saying_nan(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body, position = located('{"input":[{"message":"NaN"}],"metadata":{"x":' + MARK + "NaN}}")
+
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    refused_at(response, position)
+
+
+async def test_escaped_backslash_before_u0000_is_text_and_accepted(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body = rb'{"input":[{"message":"a\\nb\\u0000c"}]}'
+
+    response = await client.post(ECHO_BATCHES, content=body, headers=auth | JSON_HEADERS)
+
+    assert response.status_code == 201, response.text

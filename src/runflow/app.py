@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from runflow import __version__
+from runflow.api_docs import install_offline_docs
 from runflow.auth import service as auth_service
 from runflow.auth.router import router as account_router
 from runflow.batches import repository as batches_repository
@@ -94,6 +95,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own pages load their scripts from a CDN; `install_offline_docs` serves them.
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "Models", "description": "Browse the model catalog and dispatch runs."},
             {"name": "Runs", "description": "Inspect and cancel runs; read logs and node runs."},
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     app.state.settings = settings
     install_error_handlers(app)
     install_contract_openapi(app, settings)
+    install_offline_docs(app)
     for router in (
         catalog_router,
         batches_router,

@@ -124,18 +124,45 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def error_json(error: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
+    if error.status_code == 401 and "www-authenticate" not in {name.lower() for name in headers}:
+        # RFC 9110 §15.5.2: a 401 names the scheme that would authenticate the request. Set
+        # here, where every error response is made, so no 401 can leave without it.
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         error.to_response().model_dump(mode="json"),
         status_code=error.status_code,
-        headers=headers,
+        headers=headers or None,
     )
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        {"loc": list(err.get("loc", ())), "msg": _message(err), "type": err.get("type", "")}
         for err in exc.errors()
     ]
+
+
+def _message(err: dict[str, Any]) -> str:
+    # FastAPI words every JSON problem "JSON decode error" and keeps the parser's own words,
+    # the ones that say what is wrong (a NUL character, a missing comma...), in `ctx`.
+    if err.get("type") == "json_invalid" and (reason := (err.get("ctx") or {}).get("error")):
+        return str(reason)
+    return str(err.get("msg", ""))
+
+
+def _unreadable_json(exc: RequestValidationError, error: dict[str, Any]) -> BadRequest:
+    """A 400 that says what is wrong with the body and where: `loc` is `["body", offset]`,
+    the offset counted in characters of the decoded body, from 0 (`runflow.kit.json_text`)."""
+    position = error["loc"][-1] if isinstance(error["loc"][-1], int) else 0
+    text = exc.body if isinstance(exc.body, str) else ""
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    return BadRequest(
+        f"The request body cannot be read as JSON at character {position} "
+        f"(line {line}, column {column}): {error['msg']}.",
+        errors=[error],
+    )
 
 
 async def _handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -146,8 +173,8 @@ async def _handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _handle_request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_errors(exc)
-    if any(err["type"] == "json_invalid" for err in errors):
-        return error_json(BadRequest("The request body is not valid JSON.", errors=errors))
+    if unreadable := [err for err in errors if err["type"] == "json_invalid"]:
+        return error_json(_unreadable_json(exc, unreadable[0]))
     return error_json(ValidationFailed("The request is invalid.", errors=errors))
 
 

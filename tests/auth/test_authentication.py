@@ -42,6 +42,8 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert body["code"] == code, body
     assert isinstance(body["message"], str)
     assert body["message"]
+    if status == 401:
+        assert response.headers.get_list("WWW-Authenticate") == ["Bearer"], response.headers
     return body
 
 
@@ -198,6 +200,71 @@ async def test_revoked_key_is_unauthorized_before_organization_is_checked(
         ACCOUNT, headers=bearer(api_key) | {"X-Organization-Id": str(other)}
     )
     assert_error(response, 401, "UNAUTHORIZED")
+
+
+BAD_KEYS = pytest.mark.parametrize(
+    ("authorization", "revoke"),
+    [
+        (None, False),
+        ("Basic dXNlcjpwYXNzd29yZA==", False),
+        ("Bearer", False),
+        ("Bearer {unknown}", False),
+        ("Bearer {other_secret}", False),
+        ("Bearer {key}", True),
+    ],
+    ids=["missing", "basic-scheme", "bearer-without-key", "unknown", "wrong-secret", "revoked"],
+)
+
+
+@OPERATIONS
+@BAD_KEYS
+async def test_bad_key_is_unauthorized_whatever_the_organization_header_holds(
+    client: httpx.AsyncClient,
+    api_key: str,
+    make_key: MakeKey,
+    database: Database,
+    row_counts: RowCounts,
+    operation: Operation,
+    authorization: str | None,
+    revoke: bool,
+) -> None:
+    await make_key(org="other", email="someone@other.test", role=Role.OWNER)
+    organizations = {
+        "own org": str(await org_id_of(database, "acme")),
+        "another org": str(await org_id_of(database, "other")),
+        "unknown uuid": str(uuid.uuid4()),
+        "not a uuid": "not-a-uuid",
+        "slug": "acme",
+        "sql": "' OR 1=1 --",
+        "uuid with junk": f"{uuid.uuid4()}x",
+        "long": "9" * 2000,
+        "blank": " ",
+        "empty": "",
+    }
+    if revoke:
+        async with database.transaction() as session:
+            await session.execute(
+                update(ApiKey)
+                .where(ApiKey.lookup_prefix == api_key[:12])
+                .values(revoked_at=utcnow())
+            )
+    headers: dict[str, str] = {}
+    if authorization is not None:
+        headers["Authorization"] = authorization.format(
+            key=api_key,
+            unknown="rf_" + secrets.token_urlsafe(32),
+            other_secret=api_key[:12] + secrets.token_urlsafe(32),
+        )
+    before = await row_counts()
+
+    response = await send(client, operation, headers)
+    assert_error(response, 401, "UNAUTHORIZED")
+    for name, value in organizations.items():
+        response = await send(client, operation, headers | {"X-Organization-Id": value})
+        assert response.status_code == 401, (name, response.text)
+        assert_error(response, 401, "UNAUTHORIZED")
+
+    assert await row_counts() == before
 
 
 # --- X-Organization-Id ---------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """The `Principal` of a request and the typed dependencies routes declare: `Reader`, `Writer`.
 
 Order of checks (each a distinct, documented error):
-missing or malformed bearer token, unknown or revoked key → 401 UNAUTHORIZED;
-`X-Organization-Id` (or the key's default org) not among the user's memberships →
-403 ORGANIZATION_MEMBERSHIP_REQUIRED;
+missing or malformed bearer token, unknown or revoked key → 401 UNAUTHORIZED, with
+`WWW-Authenticate: Bearer`, whatever `X-Organization-Id` says (authentication comes before
+authorization);
+`X-Organization-Id` not a uuid, or it (or the key's default org) not among the user's
+memberships → 403 ORGANIZATION_MEMBERSHIP_REQUIRED;
 membership without a known role → 403 ROLE_UNRESOLVED;
 writes only: impersonation key → IMPERSONATION_READ_ONLY, unverified email → EMAIL_NOT_VERIFIED,
 viewer → PERMISSION_DENIED.
@@ -46,16 +48,14 @@ class Principal:
     credit_balance: Decimal
 
 
-def _parse_org_header(value: str | None) -> uuid.UUID | None:
-    if value is None or not value.strip():
+def _org_id(header: str | None) -> uuid.UUID | None:
+    """The org `X-Organization-Id` names; `None` when it is absent or no uuid."""
+    if header is None or not header.strip():
         return None
     try:
-        return uuid.UUID(value.strip())
+        return uuid.UUID(header.strip())
     except ValueError:
-        raise Forbidden(
-            ForbiddenCode.ORGANIZATION_MEMBERSHIP_REQUIRED,
-            "X-Organization-Id is not an organization you are a member of.",
-        ) from None
+        return None
 
 
 async def _authenticate(
@@ -66,12 +66,19 @@ async def _authenticate(
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("Send your API key as `Authorization: Bearer <key>`.")
     token = credentials.credentials.strip()
-    org_id = _parse_org_header(organization)
+    org_id = _org_id(organization)
     holder = await find_key_holder(session, lookup_prefix(token), org_id)
     if holder is None or not token_matches(token, holder.secret_hash):
         raise Unauthorized("The API key is not valid.")
     if holder.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.")
+    # The org header is judged only once the key is good: authentication before
+    # authorization, so a bad key is a 401 whatever the header holds.
+    if org_id is None and organization is not None and organization.strip():
+        raise Forbidden(
+            ForbiddenCode.ORGANIZATION_MEMBERSHIP_REQUIRED,
+            "X-Organization-Id is not an organization you are a member of.",
+        )
     if not holder.has_membership:
         raise Forbidden(
             ForbiddenCode.ORGANIZATION_MEMBERSHIP_REQUIRED,

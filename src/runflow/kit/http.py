@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
 from runflow.errors import BadRequest, UnsupportedMediaType
+from runflow.kit.json_text import TextProblem, first_unstorable, nul_byte, token_position
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
@@ -102,10 +103,16 @@ def _unstorable_text(value: Any) -> str | None:
     return None
 
 
+def _refusal(problem: TextProblem, body: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(problem.reason, body, problem.position)
+
+
 class StrictJsonRequest(Request):
     """Parses bodies as RFC 8259 JSON that both databases can store, the same way on each:
     `NaN`/`Infinity`, invalid UTF-8, NUL characters and unpaired surrogates are refused (400)
-    instead of being stored on one database and failing on the other."""
+    instead of being stored on one database and failing on the other. Each refusal is a
+    `JSONDecodeError` whose `pos` is where the problem lies, in characters of the decoded
+    body (see `runflow.kit.json_text`), and whose `msg` says what it is."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -113,22 +120,28 @@ class StrictJsonRequest(Request):
             try:
                 body = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise json.JSONDecodeError("the body is not valid UTF-8", "", exc.start) from None
+                valid = raw[: exc.start].decode("utf-8")
+                raise json.JSONDecodeError(
+                    "the body is not valid UTF-8", valid, len(valid)
+                ) from None
             try:
                 parsed = json.loads(
                     body, parse_constant=_refuse_constant, parse_float=_finite_float
                 )
+            except json.JSONDecodeError as exc:
+                if body[exc.pos : exc.pos + 1] == "\x00":
+                    in_string = exc.msg.startswith("Invalid control character")
+                    raise _refusal(nul_byte(exc.pos, in_string=in_string), body) from None
+                raise
             except ValueError as exc:
-                if isinstance(exc, json.JSONDecodeError):
-                    raise
-                position = max(body.find(str(exc)), 0)
+                position = token_position(body, str(exc))
                 raise json.JSONDecodeError(f"{exc} is not valid JSON", body, position) from None
-            if (match := _SUSPECT_ESCAPE.search(body)) and _unstorable_text(parsed) is not None:
-                raise json.JSONDecodeError(
-                    "strings may not contain NUL characters or unpaired surrogates",
-                    body,
-                    match.start(),
-                )
+            # Walking the parsed value is the quick test; reading the text again, to say
+            # where, is left to the bodies refused.
+            if _SUSPECT_ESCAPE.search(body) and _unstorable_text(parsed) is not None:
+                problem = first_unstorable(body)
+                assert problem is not None
+                raise _refusal(problem, body)
             self._json = parsed
         return self._json
 
