@@ -38,6 +38,29 @@ async def test_a_signed_url_downloads_the_bytes_without_an_api_key(
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+@pytest.mark.parametrize(
+    ("accept", "served"),
+    [
+        ("application/octet-stream", "application/octet-stream"),
+        ("application/octet-stream, image/png", "image/png"),
+        ("application/octet-stream;q=0.9, image/*", "image/png"),
+        ("*/*", "image/png"),
+        ("", "image/png"),
+    ],
+)
+async def test_a_client_asking_only_for_raw_bytes_gets_them_as_octet_stream(
+    client: httpx.AsyncClient, auth: dict[str, str], accept: str, served: str
+) -> None:
+    data = png(8, 8)
+    media = await uploaded(client, auth, data)
+
+    response = await client.get(local_path(media["url"]), headers={"Accept": accept})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == served
+    assert response.content == data
+
+
 @pytest.mark.media(media_url_ttl_s=120)
 async def test_a_signed_url_expires_after_the_configured_lifetime(
     client: httpx.AsyncClient, auth: dict[str, str]

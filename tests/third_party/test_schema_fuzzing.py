@@ -31,6 +31,9 @@ _REFUSED_FOR_WHAT_NO_SCHEMA_SAYS: dict[str, int] = {
     "GET /v1/runs/{id}/node-runs": 400,
     "GET /v1/media": 400,
     "POST /v1/media": 422,
+    "PUT /v1/media/uploads/{id}/content": 422,
+    "POST /v1/models/{owner}/{slug}/batches": 422,
+    "POST /v1/models/{owner}/{slug}/runs": 422,
 }
 _ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
@@ -50,6 +53,8 @@ def _config(api: SeededServer) -> SchemathesisConfig:
         "/v1/runs/{id}/callback": {"id": seeded.run_id},
         "/v1/media/{id}": {"id": seeded.media_id},
         "/v1/media/uploads/{id}/complete": {"id": seeded.upload_id},
+        "/v1/media/{id}/content": {"id": seeded.media_id, **seeded.download_query},
+        "/v1/media/uploads/{id}/content": seeded.upload_query,
     }
     operations: list[dict[str, Any]] = []
     for label, status in _REFUSED_FOR_WHAT_NO_SCHEMA_SAYS.items():

@@ -273,6 +273,18 @@ async def create_upload(
     summary="Send an upload's bytes",
     operation_id="putMediaUploadContent",
     responses=_TOO_LARGE,
+    # The body is read as a stream, not through a parameter, so it is declared here.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The file's bytes, as they are: an image or a video.",
+            "content": {
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary", "minLength": 1}
+                }
+            },
+        }
+    },
 )
 async def put_upload_content(
     upload_id: UploadIdPath,

@@ -1,0 +1,85 @@
+"""The README works for a newcomer: its first requests run, as written, against a fresh
+`runflow serve`, and it points at nothing a clone of the repository does not have."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.served import Server, start_server, stop_server, wait_until_ready
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+README_KEY = "rf_local_dev_key"
+README_BASE = "http://127.0.0.1:8000"
+
+
+def first_requests() -> str:
+    section = README.split("## First requests", 1)[1]
+    match = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert match is not None, "no bash block under 'First requests'"
+    return match.group(1)
+
+
+def json_documents(text: str) -> list[Any]:
+    """The JSON answers curl printed back to back (it adds no newline after a body)."""
+    decoder, rest = json.JSONDecoder(), text.strip()
+    documents: list[Any] = []
+    while rest:
+        document, end = decoder.raw_decode(rest)
+        documents.append(document)
+        rest = rest[end:].lstrip()
+    return documents
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data, logs = tmp_path_factory.mktemp("data"), tmp_path_factory.mktemp("logs")
+    running = start_server(data, logs, bootstrap_api_key=README_KEY)
+    try:
+        wait_until_ready(running)
+        yield running
+    finally:
+        stop_server(running)
+
+
+def test_the_readme_names_no_path_outside_the_repository() -> None:
+    assert "../" not in README
+    for target in re.findall(r"\]\(([^)#]+)\)", README):
+        if "://" not in target:
+            assert (ROOT / target).exists(), target
+
+
+def test_the_opening_says_how_to_pick_the_port() -> None:
+    opening = README.split("## First requests", 1)[0]
+    assert "--port" in opening
+    assert "RUNFLOW_PORT" in opening
+
+
+def test_the_first_requests_use_one_base_address() -> None:
+    script = first_requests()
+    assert script.count(README_BASE) == 1
+    assert "localhost" not in script
+
+
+def test_the_first_requests_run_as_written(server: Server) -> None:
+    script = first_requests().replace(README_BASE, server.base_url)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = json_documents(result.stdout)
+    assert not [a for a in answers if isinstance(a, dict) and "code" in a and "message" in a]
+    # The cancel example answers with the batch, not a 409: it was still running.
+    cancelled = answers[-1]
+    assert cancelled["status_code"] in ("cancelled", "running"), cancelled
