@@ -23,8 +23,9 @@ async def test_killed_worker_loses_no_item(
     database: Database,
     tmp_path: Path,
 ) -> None:
+    # About 5 s of work for 8 slots: a wide window to kill the worker in, even when loaded.
     created = await create_batch(
-        client, auth, [{"message": f"m{i}", "delay_ms": 150} for i in range(60)]
+        client, auth, [{"message": f"m{i}", "delay_ms": 600} for i in range(60)]
     )
     url = settings.resolved_database_url
     worker_options: dict[str, Any] = {"worker_concurrency": 8, "lease_s": 1}

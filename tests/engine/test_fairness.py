@@ -66,7 +66,8 @@ async def test_org_concurrency_cap_is_never_exceeded(
 ) -> None:
     async with database.transaction() as session:
         await session.execute(update(Org).where(Org.slug == "acme").values(max_concurrent_runs=3))
-    created = await create_batch(client, auth, [{"delay_ms": 100}] * 12)
+    # Runs long enough (four rounds of 0.5 s) that polling sees them running on a loaded machine.
+    created = await create_batch(client, auth, [{"delay_ms": 500}] * 12)
 
     dispatcher = build_dispatcher(
         database, settings.model_copy(update={"worker_concurrency": 20}), outbox

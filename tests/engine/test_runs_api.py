@@ -100,7 +100,8 @@ async def test_cancelling_one_queued_item_counts_in_its_batch(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     # One slot: the first item runs for a while, the second waits in the queue.
-    created = await create_batch(client, auth, [{"delay_ms": 300}, {"message": "later"}])
+    # The first item must still run when the cancel arrives, however slow the machine.
+    created = await create_batch(client, auth, [{"delay_ms": 3_000}, {"message": "later"}])
     queued_run = created["items"][1]["run_id"]
 
     response = await client.post(f"/v1/runs/{queued_run}/cancel", headers=auth)

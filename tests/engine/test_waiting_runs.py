@@ -75,7 +75,9 @@ async def test_cancel_ends_runs_still_waiting_for_a_slot(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     await _after_a_batch_done_on_the_spot(client, auth)
-    created = await create_batch(client, auth, [{"delay_ms": 3000}] * 5)
+    # Long enough that no run ends on its own, however slow the machine; a cancel ends them
+    # at once.
+    created = await create_batch(client, auth, [{"delay_ms": 60_000}] * 5)
 
     async def all_claimed() -> bool:
         return all(run["status_code"] == "running" for run in await _runs(client, auth, created))
@@ -84,7 +86,7 @@ async def test_cancel_ends_runs_still_waiting_for_a_slot(
     response = await client.post(f"/v1/batches/{created['id']}/cancel", headers=auth)
     assert response.status_code == 200, response.text
 
-    batch = await terminal_batch(client, auth, created["id"], timeout_s=10)
+    batch = await terminal_batch(client, auth, created["id"], timeout_s=60)
 
     assert batch["status_code"] == "cancelled"
     assert (batch["items_succeeded"], batch["items_failed"], batch["items_cancelled"]) == (0, 0, 5)
