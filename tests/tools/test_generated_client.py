@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.third_party.conftest import SeededServer
+from tests.tools.conftest import SeededServer
 
 DRIVER = Path(__file__).with_name("generated_client_driver.py")
 BIN = Path(sys.executable).parent

@@ -12,7 +12,7 @@ import pytest
 from tests.callbacks.receiver import Receiver
 from tests.databases import create_postgres_database, drop_postgres_database, migrate
 from tests.served import BOOTSTRAP_KEY, Server, start_server, stop_server, wait_until_ready
-from tests.third_party.seed import Seeded, seed
+from tests.tools.seed import Seeded, seed
 
 
 @dataclass(frozen=True)
