@@ -16,7 +16,8 @@ from runflow.batches import repository as batches_repository
 from runflow.batches.router import router as batches_router
 from runflow.batches.service import NEW_BATCHES_PER_COMMIT
 from runflow.callbacks.router import router as callbacks_router
-from runflow.catalog.registry import register_builtin_models
+from runflow.catalog.models_file import load_models_files
+from runflow.catalog.registry import register_models
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
 from runflow.db.engine import Database
@@ -42,7 +43,9 @@ DESCRIPTION = (
 
 
 async def prepare_database(database: Database, settings: Settings, *, migrate: bool) -> None:
-    """Schema, built-in catalog and bootstrap key: everything a fresh database needs."""
+    """Schema, catalog (built-in models and `RUNFLOW_MODELS`) and bootstrap key: everything a
+    fresh database needs. A bad models file raises `ModelsFileError` before anything is written."""
+    own_models = load_models_files(settings.models)
     if database.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
@@ -50,7 +53,7 @@ async def prepare_database(database: Database, settings: Settings, *, migrate: b
     else:
         await ensure_schema_at_head(database)
     async with database.transaction() as session:
-        await register_builtin_models(session)
+        await register_models(session, own_models)
         if settings.bootstrap_api_key:
             await auth_service.bootstrap(session, settings.bootstrap_api_key)
 

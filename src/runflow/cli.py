@@ -14,6 +14,7 @@ import uvicorn
 from runflow.app import create_app, prepare_database
 from runflow.auth import service as auth_service
 from runflow.auth.models import Role
+from runflow.catalog.models_file import ModelsFileError, load_models_files
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
@@ -29,6 +30,15 @@ def _run(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:  # not on Windows
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def _check_models_files(settings: Settings) -> None:
+    """Refuse to start on a bad models file, with its one message on stderr."""
+    try:
+        load_models_files(settings.models)
+    except ModelsFileError as error:
+        typer.echo(f"runflow: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _long_running() -> None:
@@ -62,6 +72,7 @@ def serve(
     settings.host = host or settings.host
     settings.port = port or settings.port
     configure_logging(settings.log_level, settings.log_format)
+    _check_models_files(settings)
     application = create_app(settings, migrate=migrate)
     _long_running()
     uvicorn.run(
@@ -96,6 +107,7 @@ def worker(
     if settings.worker_concurrency <= 0:
         raise typer.BadParameter("a worker needs a concurrency of at least 1")
     configure_logging(settings.log_level, settings.log_format)
+    _check_models_files(settings)
     _long_running()
 
     async def run() -> None:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
+    # Models files (DESIGN §13), comma-separated TOML paths; loaded by `serve` and `worker`.
+    models: Annotated[tuple[Path, ...], NoDecode] = ()
 
     # Media (DESIGN §9). Stored under `data_dir/media` unless an S3 bucket is configured.
     media_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
@@ -65,6 +67,13 @@ class Settings(BaseSettings):
     def _split_cidrs(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(Path(part.strip()) for part in value.split(",") if part.strip())
         return value
 
     @cached_property

@@ -101,6 +101,11 @@ async def prepare_batch(
     model = await dispatch_target(session, principal.org_id, owner, slug)
     if model is None:
         raise NotFound(f"Model {owner}/{slug} does not exist.")
+    if not model.available:
+        raise Conflict(
+            f"Model {owner}/{slug} is unavailable: it is no longer in a models file.",
+            code="MODEL_UNAVAILABLE",
+        )
     resolved = validate_items(model, request.input)
     await vet_destinations(
         egress,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from runflow.catalog.declarations import DefaultBehavior, ValidatorCode, VariableType
+from runflow.catalog.specs import BUILTIN_OWNER as BUILTIN_OWNER
 from runflow.catalog.specs import (
     ExampleSpec,
     FaqSpec,
@@ -13,8 +14,6 @@ from runflow.catalog.specs import (
     OutputSpec,
     PricingSpec,
 )
-
-BUILTIN_OWNER = "runflow"
 
 _IMAGE_FORMATS = InputSpec(
     "output_format",

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runflow.catalog import repository
 from runflow.catalog.validation import Declaration
 
+UNAVAILABLE = "unavailable"
+
 TTL_S = 5.0
 _MAX_ENTRIES = 1024
 
@@ -27,9 +29,16 @@ class DispatchTarget:
     id: uuid.UUID
     version: str | None
     inputs: tuple[Declaration, ...]
+    # False once the model left its models file: it keeps its runs but takes no new ones.
+    available: bool = True
 
 
 _cache: dict[tuple[uuid.UUID, str, str], tuple[float, DispatchTarget]] = {}
+
+
+def forget_targets() -> None:
+    """Drop every cached target: the catalog was just registered again."""
+    _cache.clear()
 
 
 async def dispatch_target(
@@ -45,7 +54,10 @@ async def dispatch_target(
     if model is None:
         return None
     target = DispatchTarget(
-        model.id, model.version, tuple(Declaration.of(declaration) for declaration in model.inputs)
+        model.id,
+        model.version,
+        tuple(Declaration.of(declaration) for declaration in model.inputs),
+        available=model.availability_status != UNAVAILABLE,
     )
     if len(_cache) >= _MAX_ENTRIES:
         _cache.clear()

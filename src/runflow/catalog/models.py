@@ -55,6 +55,12 @@ class Model(IdMixin, TimestampsMixin, Base):
     # Engine knobs, per model: execution time limit and transient-failure retries.
     timeout_s: Mapped[float] = mapped_column(default=300.0)
     max_retries: Mapped[int] = mapped_column(default=2)
+    # Where its runs execute (DESIGN §13): `builtin`, or a models file's provider with its
+    # settings; workers read them to route each run.
+    provider_code: Mapped[str] = mapped_column(String(30), default="builtin")
+    provider_settings: Mapped[dict[str, Any] | None]
+    concurrency: Mapped[int | None]
+    queue_timeout_s: Mapped[float | None]
     created_by: Mapped[uuid.UUID | None]
     deleted_at: Mapped[datetime | None]
     deleted_by: Mapped[uuid.UUID | None]

@@ -1,10 +1,16 @@
-"""Writes the built-in models into the catalog at start, updating them in place.
+"""Writes the catalog at start — the built-in models and a models file's — updating in place.
 
-Input rows keep their ids across restarts (runs and pricing rules refer to them); pricing
-rules, examples and FAQ entries are rewritten from the specs.
+Input rows and pricing rules are updated in place, so a restart with the same specs changes
+no row (runs refer to inputs, and their cost breakdowns to pricing rules); examples and FAQ
+entries are rewritten from the specs. A model that is in the database
+but no longer among the specs (removed from the models file) is never deleted — its runs keep
+it — but becomes `availability_status = "unavailable"`, and new batches for it are refused.
 """
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from runflow.auth.service import ensure_org
 from runflow.catalog.builtin import BUILTIN_MODELS, BUILTIN_OWNER
+from runflow.catalog.dispatch import UNAVAILABLE, forget_targets
 from runflow.catalog.models import (
     FaqEntry,
     Model,
@@ -26,27 +33,38 @@ from runflow.catalog.specs import ModelSpec
 _REGISTRY_LOCK_KEY = 0x52756E666C6F77
 
 
-async def register_builtin_models(session: AsyncSession) -> None:
+async def register_models(session: AsyncSession, specs: Sequence[ModelSpec] = ()) -> None:
+    """Make the catalog exactly the built-in models plus `specs` (a models file's)."""
     if session.get_bind().dialect.name == "postgresql":
         # Several processes start at once in a deployment; one registers, the others wait.
         await session.execute(text(f"SELECT pg_advisory_xact_lock({_REGISTRY_LOCK_KEY})"))
-    org = await ensure_org(session, BUILTIN_OWNER, "Runflow")
     existing = {
-        model.slug: model
+        (model.owner, model.slug): model
         for model in await session.scalars(
-            select(Model)
-            .where(Model.owner == BUILTIN_OWNER)
-            .options(selectinload(Model.inputs), selectinload(Model.outputs))
+            select(Model).options(
+                selectinload(Model.inputs),
+                selectinload(Model.outputs),
+                selectinload(Model.pricing),
+            )
         )
     }
-    for spec in BUILTIN_MODELS:
-        model = existing.get(spec.slug)
+    org_ids: dict[str, uuid.UUID] = {}
+    for spec in (*BUILTIN_MODELS, *specs):
+        if spec.owner not in org_ids:
+            name = "Runflow" if spec.owner == BUILTIN_OWNER else None
+            org_ids[spec.owner] = (await ensure_org(session, spec.owner, name)).id
+        model = existing.pop((spec.owner, spec.slug), None)
         if model is None:
-            model = Model(org_id=org.id, owner=BUILTIN_OWNER, slug=spec.slug, inputs=[], outputs=[])
+            model = Model(owner=spec.owner, slug=spec.slug, inputs=[], outputs=[], pricing=[])
             session.add(model)
+        model.org_id = org_ids[spec.owner]
         _apply_spec(model, spec)
         await session.flush()
         await _replace_descriptive_rows(session, model, spec)
+    for model in existing.values():
+        model.availability_status = UNAVAILABLE
+    await session.flush()
+    forget_targets()
 
 
 def _apply_spec(model: Model, spec: ModelSpec) -> None:
@@ -56,9 +74,13 @@ def _apply_spec(model: Model, spec: ModelSpec) -> None:
     model.version = spec.version
     model.timeout_s = spec.timeout_s
     model.max_retries = spec.max_retries
-    model.is_public = True
-    model.is_official = True
-    model.is_open_source = True
+    model.is_public = spec.is_public
+    model.is_official = spec.owner == BUILTIN_OWNER
+    model.is_open_source = spec.owner == BUILTIN_OWNER
+    model.provider_code = spec.provider_code
+    model.provider_settings = spec.provider_settings
+    model.concurrency = spec.concurrency
+    model.queue_timeout_s = spec.queue_timeout_s
     model.status_code = "active"
     model.availability_status = "available"
 
@@ -88,26 +110,26 @@ def _apply_spec(model: Model, spec: ModelSpec) -> None:
         output.sort_order = order
         model.outputs.append(output)
 
+    rules = list(model.pricing)
+    model.pricing = []
+    for order, rule_spec in enumerate(spec.pricing):
+        rule = rules[order] if order < len(rules) else PricingRule()
+        rule.pricing_model_code = rule_spec.pricing_model_code
+        rule.rule_effect_code = "add"
+        rule.dimension_code = rule_spec.dimension_code
+        rule.price = rule_spec.price
+        rule.currency_code = "USD"
+        rule.unit_code = rule_spec.unit_code
+        rule.multiplier_label = rule_spec.multiplier_label
+        rule.description = rule_spec.description
+        rule.sort_order = order
+        rule.measurement_source = rule_spec.measurement_source
+        model.pricing.append(rule)
+
 
 async def _replace_descriptive_rows(session: AsyncSession, model: Model, spec: ModelSpec) -> None:
-    for table in (PricingRule, ModelExample, FaqEntry):
+    for table in (ModelExample, FaqEntry):
         await session.execute(delete(table).where(table.model_id == model.id))
-    session.add_all(
-        PricingRule(
-            model_id=model.id,
-            pricing_model_code=rule.pricing_model_code,
-            rule_effect_code="add",
-            dimension_code=rule.dimension_code,
-            price=rule.price,
-            currency_code="USD",
-            unit_code=rule.unit_code,
-            multiplier_label=rule.multiplier_label,
-            description=rule.description,
-            sort_order=order,
-            measurement_source=rule.measurement_source,
-        )
-        for order, rule in enumerate(spec.pricing)
-    )
     session.add_all(
         ModelExample(
             model_id=model.id,

@@ -1,4 +1,8 @@
-"""Catalog entries written as code: what `register_builtin_models` writes to the database."""
+"""Catalog entries as values: what `register_models` writes to the database.
+
+The built-in models are written as code (`builtin.py`); a models file is parsed into the same
+specs (`models_file.py`), so both reach the catalog through one path.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 from runflow.catalog.declarations import DefaultBehavior, ValidatorCode, VariableType
 
 _NO_DEFAULT = object()
+# The org of the built-in models; a models file may not use it (`models_file.py`).
+BUILTIN_OWNER = "runflow"
 
 
 @dataclass(frozen=True)
@@ -80,3 +86,15 @@ class ModelSpec:
     timeout_s: float = 300.0
     max_retries: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
+    owner: str = BUILTIN_OWNER
+    is_public: bool = True
+    # Where its runs execute: `builtin` (this package's models) or `python` (a models file's
+    # callable); the settings are the provider's own (`entry`, `setup`, the file's folder).
+    provider_code: str = "builtin"
+    provider_settings: dict[str, Any] | None = None
+    concurrency: int | None = None
+    queue_timeout_s: float | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.owner}/{self.slug}"

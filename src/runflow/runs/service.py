@@ -52,6 +52,11 @@ async def create_run(
     model = await dispatch_target(session, principal.org_id, owner, slug)
     if model is None:
         raise NotFound(f"Model {owner}/{slug} does not exist.")
+    if not model.available:
+        raise Conflict(
+            f"Model {owner}/{slug} is unavailable: it is no longer in a models file.",
+            code="MODEL_UNAVAILABLE",
+        )
     check = check_input(model.inputs, request.input, ("body", "input"))
     if check.errors:
         raise ValidationFailed("The input is invalid; nothing was created.", errors=check.errors)

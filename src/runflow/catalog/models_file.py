@@ -1,0 +1,293 @@
+"""Models files (`RUNFLOW_MODELS`, DESIGN §13): your own models, declared in TOML.
+
+Each `[[models]]` table uses the catalog's own field names and the §8 vocabulary, plus the
+provider and its settings. A file is parsed strictly (unknown fields are errors), turned into
+the same `ModelSpec`s as the built-in models, and registered by `register_models`. Anything
+wrong refuses the start with one `ModelsFileError` naming the file, the model and the field:
+
+    models.toml: model acme/shout: inputs[0].variable_type_code: 'strng' is not one of ...
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tomllib
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from runflow.catalog.declarations import DefaultBehavior, ValidatorCode, VariableType
+from runflow.catalog.specs import (
+    BUILTIN_OWNER,
+    ExampleSpec,
+    InputSpec,
+    ModelSpec,
+    OutputSpec,
+    PricingSpec,
+)
+
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
+_NAME = r"^[a-z_][a-z0-9_]{0,99}$"
+
+
+class ModelsFileError(Exception):
+    """A models file that cannot be loaded; the message names the file, model and field."""
+
+
+def _one_of(value: object, vocabulary: type[Any]) -> Any:
+    choices = [member.value for member in vocabulary]
+    if value not in choices:
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputEntry(_Table):
+    name: str = Field(pattern=_NAME)
+    variable_type_code: str
+    description: str = ""
+    is_required: bool = False
+    default_value: Any = None
+    default_behavior_code: str | None = None
+    validator_code: str | None = None
+    validator_attrs: dict[str, Any] | None = None
+    is_featured: bool = False
+
+    @field_validator("variable_type_code")
+    @classmethod
+    def _variable_type(cls, value: str) -> str:
+        return str(_one_of(value, VariableType))
+
+    @field_validator("validator_code")
+    @classmethod
+    def _validator(cls, value: str | None) -> str | None:
+        return None if value is None else str(_one_of(value, ValidatorCode))
+
+    @field_validator("default_behavior_code")
+    @classmethod
+    def _default_behavior(cls, value: str | None) -> str | None:
+        return None if value is None else str(_one_of(value, DefaultBehavior))
+
+    def spec(self) -> InputSpec:
+        # TOML has no null: a `default_value` written in the file is a default, even `""`.
+        written = "default_value" in self.model_fields_set
+        default = {"default": self.default_value} if written else {}
+        return InputSpec(
+            self.name,
+            VariableType(self.variable_type_code),
+            self.description,
+            is_required=self.is_required,
+            default_behavior_code=(
+                DefaultBehavior(self.default_behavior_code) if self.default_behavior_code else None
+            ),
+            validator_code=ValidatorCode(self.validator_code) if self.validator_code else None,
+            validator_attrs=self.validator_attrs,
+            is_featured=self.is_featured,
+            **default,
+        )
+
+
+class OutputEntry(_Table):
+    name: str = Field(pattern=_NAME)
+    variable_type_code: str
+    description: str = ""
+
+    @field_validator("variable_type_code")
+    @classmethod
+    def _variable_type(cls, value: str) -> str:
+        return str(_one_of(value, VariableType))
+
+
+class PricingEntry(_Table):
+    pricing_model_code: str = Field(min_length=1, max_length=30)
+    unit_code: str = Field(min_length=1, max_length=30)
+    price: str
+    dimension_code: str | None = Field(default=None, min_length=1, max_length=50)
+    multiplier_label: str | None = None
+    description: str = ""
+
+    @field_validator("price")
+    @classmethod
+    def _decimal(cls, value: str) -> str:
+        # A string, not a TOML float: prices are exact decimals and never go through binary.
+        try:
+            price = Decimal(value)
+        except InvalidOperation:
+            price = Decimal("NaN")
+        if not price.is_finite() or price < 0:
+            raise ValueError(f"{value!r} is not a non-negative decimal string like '0.002'")
+        return value
+
+
+class ExampleEntry(_Table):
+    title: str = Field(min_length=1, max_length=200)
+    input: dict[str, Any]
+    description: str | None = None
+
+
+class ModelEntry(_Table):
+    owner: str = Field(pattern=_SLUG)
+    slug: str = Field(pattern=_SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    version: str = Field(default="1", min_length=1, max_length=50)
+    category_code: str = Field(default="custom", min_length=1, max_length=50)
+    inputs: list[InputEntry] = []
+    outputs: list[OutputEntry] = []
+    pricing: list[PricingEntry] = []
+    examples: list[ExampleEntry] = []
+    provider: Literal["python"]
+    entry: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+    setup: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+    timeout_s: float = Field(default=300.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    concurrency: int | None = Field(default=None, ge=1)
+    queue_timeout_s: float | None = Field(default=None, gt=0)
+    is_public: bool = False
+
+    @field_validator("owner")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == BUILTIN_OWNER:
+            raise ValueError(f"{BUILTIN_OWNER!r} is reserved for the built-in models")
+        return value
+
+
+class ModelsFile(_Table):
+    models: list[ModelEntry] = []
+
+
+def load_models_files(paths: Sequence[Path]) -> list[ModelSpec]:
+    """Every model of every file, checked; raises `ModelsFileError` at the first problem."""
+    specs: list[ModelSpec] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        for spec in load_models_file(path):
+            if spec.path in seen:
+                where = "" if seen[spec.path] == path else f" (already in {seen[spec.path]})"
+                raise ModelsFileError(f"{path}: model {spec.path}: slug: duplicate{where}")
+            seen[spec.path] = path
+            specs.append(spec)
+    return specs
+
+
+def load_models_file(path: Path) -> list[ModelSpec]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ModelsFileError(f"{path}: cannot be read: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ModelsFileError(f"{path}: not valid TOML: {error}") from None
+    try:
+        parsed = ModelsFile.model_validate(raw)
+    except ValidationError as error:
+        raise ModelsFileError(_describe(path, raw, error)) from None
+    root = path.resolve().parent
+    specs = []
+    for entry in parsed.models:
+        label = f"{path}: model {entry.owner}/{entry.slug}"
+        if entry.entry is None:
+            raise ModelsFileError(f"{label}: entry: is required for provider 'python'")
+        for field in ("entry", "setup"):
+            target = getattr(entry, field)
+            if target is not None:
+                try:
+                    import_entry(root, target)
+                except EntryNotLoadable as error:
+                    raise ModelsFileError(f"{label}: {field}: {error}") from None
+        specs.append(_spec(entry, root))
+    return specs
+
+
+class EntryNotLoadable(Exception):
+    """A `module:callable` that does not import or is not callable."""
+
+
+def import_entry(root: Path, target: str) -> Callable[..., Any]:
+    """The callable at `module:name`, imported with the models file's folder first on sys.path."""
+    module_name, _, attribute = target.partition(":")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        raise EntryNotLoadable(
+            f"{target!r} does not import: {type(error).__name__}: {error}"
+        ) from error
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise EntryNotLoadable(f"{target!r}: module {module_name} has no callable {attribute}")
+    return function  # type: ignore[no-any-return]
+
+
+def _spec(entry: ModelEntry, root: Path) -> ModelSpec:
+    return ModelSpec(
+        owner=entry.owner,
+        slug=entry.slug,
+        name=entry.name,
+        description=entry.description,
+        category_code=entry.category_code,
+        version=entry.version,
+        inputs=tuple(declared.spec() for declared in entry.inputs),
+        outputs=tuple(
+            OutputSpec(output.name, VariableType(output.variable_type_code), output.description)
+            for output in entry.outputs
+        ),
+        pricing=tuple(
+            PricingSpec(
+                rule.pricing_model_code,
+                rule.unit_code,
+                Decimal(rule.price),
+                rule.description,
+                dimension_code=rule.dimension_code,
+                multiplier_label=rule.multiplier_label,
+            )
+            for rule in entry.pricing
+        ),
+        examples=tuple(
+            ExampleSpec(example.title, example.input, example.description)
+            for example in entry.examples
+        ),
+        timeout_s=entry.timeout_s,
+        max_retries=entry.max_retries,
+        is_public=entry.is_public,
+        provider_code=entry.provider,
+        provider_settings={"root": str(root), "entry": entry.entry, "setup": entry.setup},
+        concurrency=entry.concurrency,
+        queue_timeout_s=entry.queue_timeout_s,
+    )
+
+
+def _describe(path: Path, raw: dict[str, Any], error: ValidationError) -> str:
+    """Pydantic's first error as `file: model owner/slug: field.path: problem`."""
+    first = error.errors()[0]
+    location = list(first["loc"])
+    label = f"{path}"
+    if len(location) >= 2 and location[0] == "models" and isinstance(location[1], int):
+        index = location[1]
+        table = raw["models"][index]
+        if not isinstance(table, dict):
+            table = {}
+        owner, slug = table.get("owner"), table.get("slug")
+        name = f"{owner}/{slug}" if owner and slug else f"models[{index}]"
+        label = f"{path}: model {name}"
+        location = location[2:]
+    field = ""
+    for part in location:
+        field += f"[{part}]" if isinstance(part, int) else f".{part}" if field else str(part)
+    if first["type"] == "extra_forbidden":
+        problem = "unknown field"
+    elif first["type"] == "missing":
+        problem = "is required"
+    elif first["type"] == "value_error":
+        problem = str(first["ctx"]["error"])
+    else:
+        problem = f"{first['msg']} (got {first['input']!r})"
+    return f"{label}: {field}: {problem}" if field else f"{label}: {problem}"

@@ -1,0 +1,194 @@
+"""A models file is parsed strictly: a bad one is refused with one message naming the file,
+the model and the field."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from runflow.catalog.declarations import DefaultBehavior, ValidatorCode, VariableType
+from runflow.catalog.models_file import ModelsFileError, load_models_files
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "vignette" / "models.toml"
+
+GOOD = """
+[[models]]
+owner = "acme"
+slug = "shout"
+name = "Shout"
+provider = "python"
+entry = "{module}:run"
+[[models.inputs]]
+name = "text"
+variable_type_code = "string"
+is_required = true
+[[models.pricing]]
+pricing_model_code = "per_run"
+unit_code = "run"
+price = "0.002"
+"""
+
+
+def models_file(tmp_path: Path, toml: str, **replacements: str) -> Path:
+    """A models file beside a real module `entry` can import (a fresh name per test: modules
+    are cached per process)."""
+    module = f"shout_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text("def run(inputs, context):\n    return {}\n")
+    text = textwrap.dedent(toml).replace("{module}", module)
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    path = tmp_path / "models.toml"
+    path.write_text(text)
+    return path
+
+
+def refusal(path: Path) -> str:
+    with pytest.raises(ModelsFileError) as raised:
+        load_models_files([path])
+    return str(raised.value)
+
+
+def test_a_good_file_becomes_catalog_specs(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD)
+    (spec,) = load_models_files([path])
+    assert (spec.owner, spec.slug, spec.name, spec.provider_code) == (
+        "acme",
+        "shout",
+        "Shout",
+        "python",
+    )
+    assert spec.inputs[0].name == "text"
+    assert spec.inputs[0].variable_type_code is VariableType.STRING
+    assert spec.inputs[0].is_required
+    assert spec.pricing[0].price == Decimal("0.002")
+    assert spec.is_public is False
+    assert spec.provider_settings is not None
+    assert spec.provider_settings["root"] == str(tmp_path.resolve())
+    assert spec.provider_settings["entry"].endswith(":run")
+
+
+def test_the_example_vignette_file_loads(tmp_path: Path) -> None:
+    (spec,) = load_models_files([EXAMPLE])
+    assert spec.path == "acme/vignette"
+    strength = spec.inputs[1]
+    assert strength.validator_code is ValidatorCode.RANGE
+    assert strength.default_value == {"value": 0.5}
+    assert strength.resolved_default_behavior is DefaultBehavior.USE_DEFAULT
+    assert spec.pricing[0].dimension_code == "megapixels"
+
+
+def test_several_files_are_read_in_order(tmp_path: Path) -> None:
+    first = models_file(tmp_path, GOOD)
+    (tmp_path / "more").mkdir()
+    second = models_file(tmp_path / "more", GOOD, **{'slug = "shout"': 'slug = "whisper"'})
+    assert [spec.slug for spec in load_models_files([first, second])] == ["shout", "whisper"]
+
+
+def test_toml_syntax_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{'name = "Shout"': "name = Shout"})
+    message = refusal(path)
+    assert message.startswith(f"{path}: not valid TOML: ")
+    assert "line 5" in message
+
+
+def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{"is_required = true": "is_required = true\ncolour = 1"})
+    assert refusal(path) == f"{path}: model acme/shout: inputs[0].colour: unknown field"
+
+
+def test_an_unknown_model_field_is_refused(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{'name = "Shout"': 'name = "Shout"\nprocess = true'})
+    assert refusal(path) == f"{path}: model acme/shout: process: unknown field"
+
+
+def test_an_unknown_variable_type_is_refused(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{'"string"': '"strng"'})
+    assert refusal(path) == (
+        f"{path}: model acme/shout: inputs[0].variable_type_code: 'strng' is not one of "
+        "string, integer, float, boolean, enum, seed, image, video, json"
+    )
+
+
+def test_an_unknown_validator_is_refused(tmp_path: Path) -> None:
+    path = models_file(
+        tmp_path, GOOD, **{"is_required = true": 'is_required = true\nvalidator_code = "size"'}
+    )
+    message = refusal(path)
+    assert message.startswith(
+        f"{path}: model acme/shout: inputs[0].validator_code: 'size' is not one of range"
+    )
+
+
+@pytest.mark.parametrize("price", ["0.002", '"-1"', '"cheap"', '"NaN"'])
+def test_a_price_must_be_a_non_negative_decimal_string(tmp_path: Path, price: str) -> None:
+    path = models_file(tmp_path, GOOD, **{'price = "0.002"': f"price = {price}"})
+    message = refusal(path)
+    assert message.startswith(f"{path}: model acme/shout: pricing[0].price: ")
+    if price.startswith('"'):
+        assert "is not a non-negative decimal string" in message
+
+
+def test_a_duplicate_owner_and_slug_is_refused(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD + GOOD)
+    assert refusal(path) == f"{path}: model acme/shout: slug: duplicate"
+
+
+def test_a_duplicate_across_files_names_both(tmp_path: Path) -> None:
+    first = models_file(tmp_path, GOOD)
+    (tmp_path / "more").mkdir()
+    second = models_file(tmp_path / "more", GOOD)
+    with pytest.raises(ModelsFileError) as raised:
+        load_models_files([first, second])
+    assert str(raised.value) == (
+        f"{second}: model acme/shout: slug: duplicate (already in {first})"
+    )
+
+
+def test_a_python_model_needs_an_entry(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{'entry = "': 'description = "'})
+    assert refusal(path) == (f"{path}: model acme/shout: entry: is required for provider 'python'")
+
+
+def test_an_entry_that_does_not_import_is_refused(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{'entry = "shout_': 'entry = "nowhere_'})
+    message = refusal(path)
+    assert message.startswith(f"{path}: model acme/shout: entry: 'nowhere_")
+    assert "does not import: ModuleNotFoundError" in message
+
+
+def test_an_entry_whose_module_raises_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "explodes_on_import.py").write_text("raise ImportError('no GPU here')\n")
+    path = models_file(tmp_path, GOOD, **{'entry = "shout_': 'entry = "explodes_on_import:run"\n#'})
+    message = refusal(path)
+    assert message == (
+        f"{path}: model acme/shout: entry: 'explodes_on_import:run' does not import: "
+        "ImportError: no GPU here"
+    )
+
+
+def test_an_entry_naming_a_missing_callable_is_refused(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{':run"': ':predict"'})
+    message = refusal(path)
+    assert message.startswith(f"{path}: model acme/shout: entry: ")
+    assert "has no callable predict" in message
+
+
+def test_the_runflow_owner_is_reserved_for_built_in_models(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{'owner = "acme"': 'owner = "runflow"'})
+    assert refusal(path) == (
+        f"{path}: model runflow/shout: owner: 'runflow' is reserved for the built-in models"
+    )
+
+
+def test_a_missing_field_is_named(tmp_path: Path) -> None:
+    path = models_file(tmp_path, GOOD, **{'name = "Shout"\n': ""})
+    assert refusal(path) == f"{path}: model acme/shout: name: is required"
+
+
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "absent.toml"
+    assert refusal(path) == f"{path}: cannot be read: No such file or directory"
