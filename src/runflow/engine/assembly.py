@@ -14,6 +14,7 @@ from runflow.engine.dispatcher import Dispatcher, DispatcherConfig
 from runflow.engine.local import LocalProvider
 from runflow.engine.media_io import RunMedia
 from runflow.engine.node_cache import DiskNodeCache
+from runflow.engine.providers import python
 from runflow.kit.egress import EgressGuard
 from runflow.media.fetch import MediaFetcher
 from runflow.media.library import MediaLibrary, media_storage
@@ -49,15 +50,17 @@ def build_sender(database: Database, settings: Settings, outbox: Outbox) -> Call
 
 
 def build_dispatcher(database: Database, settings: Settings, outbox: Outbox) -> Dispatcher:
+    """Built-in models run on the local provider, a models file's Python models beside it."""
+    media = run_media(database, settings)
+    threads = os.cpu_count() or 1
     provider = LocalProvider(
-        media=run_media(database, settings),
-        cache=DiskNodeCache(settings.data_dir / "node-cache"),
-        threads=os.cpu_count() or 1,
+        media=media, cache=DiskNodeCache(settings.data_dir / "node-cache"), threads=threads
     )
+    providers = {python.PROVIDER_CODE: python.PythonProvider(media=media, threads=threads)}
     config = DispatcherConfig(
         concurrency=settings.worker_concurrency,
         lease=timedelta(seconds=settings.lease_s),
         heartbeat_interval_s=min(1.0, settings.lease_s / 3),
         reap_interval_s=min(2.0, settings.lease_s / 2),
     )
-    return Dispatcher(database, provider, config, outbox)
+    return Dispatcher(database, provider, config, outbox, providers=providers)

@@ -22,6 +22,7 @@ import secrets
 import socket
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -86,9 +87,12 @@ class Dispatcher:
         outbox: Outbox,
         *,
         worker_id: str | None = None,
+        providers: Mapping[str, Provider] | None = None,
     ) -> None:
+        """`provider` runs the built-in models; `providers` the others, by `provider_code`."""
         self.database = database
         self.provider = provider
+        self._providers: dict[str, Provider] = {"builtin": provider, **(providers or {})}
         self.config = config
         self.outbox = outbox
         self.worker_id = worker_id or new_worker_id()
@@ -157,7 +161,8 @@ class Dispatcher:
         for loop_task in others:
             await end_loop(loop_task, grace_s)
         await self._completions.drain(handed_back)
-        await self.provider.close()
+        for provider in self._providers.values():
+            await provider.close()
         log.info("dispatcher_stopped", worker_id=self.worker_id)
 
     def wake(self) -> None:
@@ -263,8 +268,11 @@ class Dispatcher:
         runtime = self._runtimes.get(run.model_id)
         if runtime is None:
             return False  # a model this process has not loaded yet: the task path loads it
+        provider = self._providers.get(runtime.provider_code)
+        if provider is None:
+            return False  # the task path fails it, with the reason
         try:
-            events = self.provider.run_now(self._job(run, runtime))
+            events = provider.run_now(self._job(run, runtime))
             if events is None:
                 return False
             self._log_started(run)
@@ -310,20 +318,36 @@ class Dispatcher:
 
     @staticmethod
     def _job(run: ClaimedRun, runtime: ModelRuntime) -> Job:
-        return Job(run.id, run.attempt, run.org_id, runtime.name, run.input)
+        return Job(
+            run.id,
+            run.attempt,
+            run.org_id,
+            runtime.name,
+            run.input,
+            runtime.media_inputs,
+            runtime.provider_settings,
+        )
 
     async def _drive(self, run: ClaimedRun) -> Completion:
         runtime = await self._runtime(run.model_id)
         recorded = _Recorded()
+        provider = self._providers.get(runtime.provider_code)
+        if provider is None:
+            recorded.outcome = Failed(
+                "MODEL_UNAVAILABLE",
+                f"This worker has no {runtime.provider_code!r} provider for {runtime.name}.",
+                "dispatch",
+            )
+            return self._completion(run, runtime, recorded)
         try:
             async with asyncio.timeout(runtime.timeout_s):
-                await self.provider.submit(self._job(run, runtime))
-                async for event in self.provider.events(run.id):
+                await provider.submit(self._job(run, runtime))
+                async for event in provider.events(run.id):
                     if isinstance(event, Progress):
                         self._progress[run.id] = event
                     recorded.add(event)
         except TimeoutError:
-            await self.provider.cancel(run.id)
+            await provider.cancel(run.id)
             recorded.outcome = Failed(
                 "TIMEOUT", f"The run exceeded its {runtime.timeout_s:g} s limit."
             )
@@ -430,7 +454,9 @@ class Dispatcher:
                 await session.execute(_PROGRESS, progress)
         for run_id in cancel_requested:
             if run_id in self._inflight:
-                await self.provider.cancel(run_id)
+                # Cancels are rare: asking every provider spares tracking which one runs it.
+                for provider in self._providers.values():
+                    await provider.cancel(run_id)
             else:
                 self._cancel_waiting(run_id)
 

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 
 from sqlalchemy import update
 
-from runflow.catalog.builtin import BUILTIN_MODELS, BUILTIN_OWNER
 from runflow.catalog.declarations import VariableType
 from runflow.engine.providers import Job
 from runflow.media import repository
@@ -33,16 +32,6 @@ from runflow.media.sniff import MediaInfo, MediaRefused
 from runflow.media.staging import StagedFile, TooLarge, one_chunk, staged
 from runflow.models_builtin.flow import Artifact
 from runflow.runs.models import Run
-
-# Which inputs of each built-in model are media, and of which kind.
-MEDIA_INPUTS: dict[str, dict[str, str]] = {
-    f"{BUILTIN_OWNER}/{spec.slug}": {
-        declared.name: declared.variable_type_code
-        for declared in spec.inputs
-        if declared.variable_type_code in (VariableType.IMAGE, VariableType.VIDEO)
-    }
-    for spec in BUILTIN_MODELS
-}
 
 
 class InputFetchFailed(Exception):
@@ -82,7 +71,7 @@ class RunMedia:
         """The bytes of each media input; records new media ids in the run's stored input."""
         resolved: dict[str, bytes] = {}
         recorded: dict[str, str] = {}
-        for name, kind in MEDIA_INPUTS.get(job.model, {}).items():
+        for name, kind in job.media_inputs.items():
             value = job.input.get(name)
             if not isinstance(value, str):
                 continue

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from runflow.catalog.declarations import VariableType
 from runflow.catalog.models import Model
 from runflow.engine.pricing import PriceRule
+
+_MEDIA_TYPES = (VariableType.IMAGE, VariableType.VIDEO)
 
 
 @dataclass(frozen=True)
@@ -19,10 +24,16 @@ class ModelRuntime:
     timeout_s: float
     max_retries: int
     price_rules: tuple[PriceRule, ...]
+    # Which provider runs it (a key of the dispatcher's providers) and with which settings.
+    provider_code: str = "builtin"
+    provider_settings: Mapping[str, Any] = field(default_factory=dict)
+    media_inputs: Mapping[str, str] = field(default_factory=dict)
 
 
 async def load_runtimes(session: AsyncSession) -> dict[uuid.UUID, ModelRuntime]:
-    models = await session.scalars(select(Model).options(selectinload(Model.pricing)))
+    models = await session.scalars(
+        select(Model).options(selectinload(Model.pricing), selectinload(Model.inputs))
+    )
     return {
         model.id: ModelRuntime(
             name=f"{model.owner}/{model.slug}",
@@ -41,6 +52,13 @@ async def load_runtimes(session: AsyncSession) -> dict[uuid.UUID, ModelRuntime]:
                 for rule in model.pricing
                 if rule.disabled_at is None
             ),
+            provider_code=model.provider_code,
+            provider_settings=model.provider_settings or {},
+            media_inputs={
+                declared.name: declared.variable_type_code
+                for declared in model.inputs
+                if declared.variable_type_code in _MEDIA_TYPES
+            },
         )
         for model in models
     }

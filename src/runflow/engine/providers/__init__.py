@@ -2,8 +2,9 @@
 
 The dispatcher talks to every provider the same way: `submit` a job (idempotent on run id and
 attempt), read its `events` — progress, logs, node runs — until a terminal `Finished` or
-`Failed`, and `cancel` it. The local provider runs models in this process; remote ones
-(ComfyUI, HTTP inference servers) implement the same four methods.
+`Failed`, and `cancel` it. Each model names its provider (`provider_code`): the built-in
+models run on `LocalProvider` (`engine/local.py`), a models file's Python models on
+`PythonProvider` (`providers/python.py`); remote ones (ComfyUI, Cog) implement the same methods.
 
 A job with nothing to wait for (a diagnostic echo) may instead be done on the spot by
 `run_now`: the dispatcher then skips the task, the event stream and the timeout a run
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,9 @@ class Job:
     org_id: uuid.UUID
     model: str  # "owner/slug"
     input: dict[str, Any]
+    # The model's media inputs (name → `image` | `video`) and its provider's settings.
+    media_inputs: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

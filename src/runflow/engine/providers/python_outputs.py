@@ -1,0 +1,82 @@
+"""A Python model's returned dict, split into JSON output and files to store as media.
+
+Media values — `PIL.Image.Image` (encoded as PNG), `bytes` of an image or video, a
+`pathlib.Path` to such a file, or a list of them — become `Artifact`s, sniffed like uploads
+(so a model cannot store what an upload could not). JSON values (str, int, float, bool,
+None, and lists and dicts of them) stay in the output as they are.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from runflow.media.sniff import MediaRefused, sniff
+from runflow.models_builtin.flow import Artifact
+
+_ACCEPTED = "JSON values, PIL images, bytes of an image or video, or a pathlib.Path to one"
+
+
+class UnsupportedOutput(ValueError):
+    """A returned value the service cannot keep."""
+
+
+def artifacts_of(
+    result: dict[Any, Any], scratch: Path
+) -> tuple[dict[str, Any], dict[str, Artifact | list[Artifact]]]:
+    output: dict[str, Any] = {}
+    files: dict[str, Artifact | list[Artifact]] = {}
+    for key, value in result.items():
+        if not isinstance(key, str):
+            raise UnsupportedOutput(f"Output keys must be strings, not {type(key).__name__}.")
+        if _is_media(value):
+            files[key] = _artifact(key, value, scratch)
+        elif isinstance(value, list) and value and all(_is_media(item) for item in value):
+            files[key] = [_artifact(f"{key}[{i}]", item, scratch) for i, item in enumerate(value)]
+        else:
+            _check_json(key, value)
+            output[key] = value
+    return output, files
+
+
+def _is_media(value: object) -> bool:
+    return isinstance(value, Image.Image | bytes | bytearray | Path)
+
+
+def _artifact(name: str, value: Image.Image | bytes | bytearray | Path, scratch: Path) -> Artifact:
+    if isinstance(value, Image.Image):
+        encoded = io.BytesIO()
+        value.save(encoded, format="PNG")
+        return Artifact("image/png", encoded.getvalue(), value.width, value.height)
+    if isinstance(value, Path):
+        if not value.is_file():
+            raise UnsupportedOutput(f"Output `{name}`: {value} is not a file.")
+        return _sniffed(name, value, value.read_bytes())
+    path = scratch / f"output-{len(list(scratch.iterdir()))}"
+    path.write_bytes(value)
+    return _sniffed(name, path, bytes(value))
+
+
+def _sniffed(name: str, path: Path, data: bytes) -> Artifact:
+    try:
+        info = sniff(path)
+    except MediaRefused as refused:
+        raise UnsupportedOutput(f"Output `{name}` is not an image or video: {refused}") from None
+    return Artifact(info.content_type, data, info.width, info.height, info.duration_ms)
+
+
+def _check_json(name: str, value: object) -> None:
+    if value is None or isinstance(value, str | int | float | bool):
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_json(f"{name}[{index}]", item)
+        return
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        for key, item in value.items():
+            _check_json(f"{name}.{key}", item)
+        return
+    raise UnsupportedOutput(f"Output `{name}` is a {type(value).__name__}; return {_ACCEPTED}.")
