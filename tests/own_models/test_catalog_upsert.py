@@ -67,6 +67,7 @@ async def test_own_models_store_their_provider_and_settings(
         "root": str(MODELS.parent.resolve()),
         "entry": "looping:ignoring_cancel",
         "setup": None,
+        "process": False,
     }
     assert (row.timeout_s, bool(row.is_public), bool(row.is_official)) == (1.0, False, False)
 

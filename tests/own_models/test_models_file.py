@@ -101,8 +101,8 @@ def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_unknown_model_field_is_refused(tmp_path: Path) -> None:
-    path = models_file(tmp_path, GOOD, **{'name = "Shout"': 'name = "Shout"\nprocess = true'})
-    assert refusal(path) == f"{path}: model acme/shout: process: unknown field"
+    path = models_file(tmp_path, GOOD, **{'name = "Shout"': 'name = "Shout"\ngpus = 2'})
+    assert refusal(path) == f"{path}: model acme/shout: gpus: unknown field"
 
 
 def test_an_unknown_variable_type_is_refused(tmp_path: Path) -> None:

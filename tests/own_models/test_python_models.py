@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -160,3 +161,36 @@ async def test_a_model_that_ignores_cancel_ends_at_its_timeout(
     run = await finished(client, auth, created["id"])
     assert (run["status_code"], run["failure_code"]) == ("failed", "TIMEOUT")
     assert run["failure_message"] == "The run exceeded its 1 s limit."
+
+
+async def test_a_process_model_runs_in_another_process_with_its_own_setup(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    runs = [await run_of(client, auth, "acme/heavy", {}) for _ in range(2)]
+    finished_runs = [await finished(client, auth, run["id"]) for run in runs]
+    for run in finished_runs:
+        assert run["status_code"] == "succeeded", run
+        assert run["output"]["pid"] != os.getpid()
+        assert run["output"]["setups"] == 1  # once per pool process, however many runs
+        image = await download(client, run["output"]["image"])
+        assert image_size(image.content) == (8, 6)
+        logs = await logs_of(client, auth, run["id"])
+        assert [(log["message"], log["meta"]) for log in logs] == [
+            ("running", {"pid": run["output"]["pid"]})
+        ]
+
+
+async def test_cancel_reaches_a_process_model_through_context_cancelled(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    created = await run_of(client, auth, "acme/heavy", {"wait_for_cancel": True})
+
+    async def reporting_progress() -> bool:
+        run = (await client.get(f"/v1/runs/{created['id']}", headers=auth)).json()
+        return bool(run["context"] and run["context"]["progress"] == 0.5)
+
+    await eventually(reporting_progress, timeout_s=60)
+    response = await client.post(f"/v1/runs/{created['id']}/cancel", headers=auth)
+    assert response.status_code == 200
+    run = await finished(client, auth, created["id"])
+    assert (run["status_code"], run["failure_code"]) == ("cancelled", "CANCELLED")

@@ -146,6 +146,7 @@ class ModelEntry(_Table):
     provider: Literal["python"]
     entry: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
     setup: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+    process: bool = False  # run in a process pool instead of a thread (CPU-heavy models)
     timeout_s: float = Field(default=300.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
     concurrency: int | None = Field(default=None, ge=1)
@@ -259,7 +260,12 @@ def _spec(entry: ModelEntry, root: Path) -> ModelSpec:
         max_retries=entry.max_retries,
         is_public=entry.is_public,
         provider_code=entry.provider,
-        provider_settings={"root": str(root), "entry": entry.entry, "setup": entry.setup},
+        provider_settings={
+            "root": str(root),
+            "entry": entry.entry,
+            "setup": entry.setup,
+            "process": entry.process,
+        },
         concurrency=entry.concurrency,
         queue_timeout_s=entry.queue_timeout_s,
     )

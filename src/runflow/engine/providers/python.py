@@ -48,8 +48,14 @@ from runflow.engine.providers import (
     Provider,
     ProviderEvent,
 )
-from runflow.engine.providers.python_context import RunContext
+from runflow.engine.providers.python_context import RunContext, StopSignal
 from runflow.engine.providers.python_outputs import UnsupportedOutput, artifacts_of
+from runflow.engine.providers.python_process import (
+    ProcessDied,
+    ProcessOutcome,
+    ProcessRunner,
+    SetupFailed,
+)
 from runflow.models_builtin.flow import Artifact
 
 log = structlog.get_logger(__name__)
@@ -80,6 +86,8 @@ class _Execution:
     events: asyncio.Queue[ProviderEvent] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
     is_async: bool = False
+    # For `process = true`: the signal the pool process reads as `context.cancelled`.
+    process_stop: StopSignal | None = None
 
 
 class PythonProvider(Provider):
@@ -88,6 +96,7 @@ class PythonProvider(Provider):
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="runflow-python")
         self._executions: dict[uuid.UUID, _Execution] = {}
         self._callables: dict[tuple[str, str, str | None], _Callables] = {}
+        self._processes = ProcessRunner(threads)
 
     async def submit(self, job: Job) -> None:
         current = self._executions.get(job.run_id)
@@ -113,6 +122,8 @@ class PythonProvider(Provider):
         if execution is None:
             return
         execution.stop.set()
+        if execution.process_stop is not None:
+            await asyncio.to_thread(execution.process_stop.set)
         if execution.is_async and execution.task is not None:
             # On the loop a coroutine can be interrupted at its next await; a thread cannot.
             execution.task.cancel()
@@ -123,6 +134,7 @@ class PythonProvider(Provider):
             if execution.is_async and execution.task is not None:
                 execution.task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        await asyncio.to_thread(self._processes.close)
 
     # -- one run -------------------------------------------------------------------------------
 
@@ -147,24 +159,16 @@ class PythonProvider(Provider):
 
     async def _outcome(self, execution: _Execution) -> Finished | Failed:
         job = execution.job
-        callables = await self._load(job)
-        loop = asyncio.get_running_loop()
-        queue = execution.events
-
-        def emit(event: ProviderEvent) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
-
-        context = RunContext(job.model, emit, execution.stop)
         with tempfile.TemporaryDirectory(prefix="runflow-run-") as scratch:
             inputs = await self._inputs(job, Path(scratch))
-            await self._set_up(job, callables)
-            execution.is_async = inspect.iscoroutinefunction(callables.run)
             try:
-                if execution.is_async:
-                    result = await callables.run(inputs, context)
+                if job.settings.get("process"):
+                    ran = await self._in_process(execution, inputs)
                 else:
-                    result = await loop.run_in_executor(self._pool, callables.run, inputs, context)
+                    ran = await self._in_this_process(execution, inputs)
             except asyncio.CancelledError:
+                raise
+            except ModelError:
                 raise
             except Exception as exc:
                 if execution.stop.is_set():
@@ -172,14 +176,55 @@ class PythonProvider(Provider):
                 raise _model_error(job, exc, "run") from None
             if execution.stop.is_set():
                 return _cancelled()
-            output, files = await self._output(job, result, Path(scratch))
+            output, files = await self._output(job, ran.result, Path(scratch))
         urls = await self._media.store_outputs(job, files) if files else {}
         return Finished(
             {**output, **urls},
-            context.reported_usage,
-            context.nodes_total or None,
-            context.nodes_completed if context.nodes_total else None,
+            ran.usage,
+            ran.nodes_total or None,
+            ran.nodes_completed if ran.nodes_total else None,
         )
+
+    def _emitter(self, execution: _Execution) -> Callable[[ProviderEvent], None]:
+        loop = asyncio.get_running_loop()
+        queue = execution.events
+
+        def emit(event: ProviderEvent) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+        return emit
+
+    async def _in_this_process(
+        self, execution: _Execution, inputs: dict[str, Any]
+    ) -> ProcessOutcome:
+        job = execution.job
+        callables = await self._load(job)
+        await self._set_up(job, callables)
+        context = RunContext(job.model, self._emitter(execution), execution.stop)
+        execution.is_async = inspect.iscoroutinefunction(callables.run)
+        if execution.is_async:
+            result = await callables.run(inputs, context)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._pool, callables.run, inputs, context)
+        return ProcessOutcome(
+            result, context.reported_usage, context.nodes_total, context.nodes_completed
+        )
+
+    async def _in_process(self, execution: _Execution, inputs: dict[str, Any]) -> ProcessOutcome:
+        job = execution.job
+
+        def on_stop(stop: StopSignal) -> None:
+            execution.process_stop = stop
+
+        try:
+            return await self._processes.run(
+                job.model, dict(job.settings), inputs, self._emitter(execution), on_stop
+            )
+        except SetupFailed as exc:
+            raise _model_error(job, exc, "setup") from None
+        except ProcessDied as exc:
+            raise ModelError(str(exc)) from None
 
     async def _load(self, job: Job) -> _Callables:
         root, entry, setup = str(job.settings["root"]), str(job.settings["entry"]), None

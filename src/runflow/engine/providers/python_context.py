@@ -6,17 +6,16 @@
     if context.cancelled: return {}            # long loops check it: cancel was asked
     context.usage(megapixels=1.2)              # figures the pricing rules' `dimension_code` read
 
-Every method may be called from the model's thread or, for `async def` models, on the loop;
-events reach the dispatcher through the loop either way.
+Every method may be called from the model's thread, on the loop (`async def` models) or in a
+pool process (`process = true`); events reach the dispatcher through the loop in every case.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from runflow.engine.local import node_id
 from runflow.engine.providers import Log, NodeEvent, Progress, ProviderEvent
@@ -24,6 +23,14 @@ from runflow.kit.clock import utcnow
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _NODE_STATES = ("succeeded", "failed", "cached")
+
+
+class StopSignal(Protocol):
+    """A `threading.Event`, or its `multiprocessing` manager proxy for `process = true`."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
 
 
 def _plain(value: Any) -> Any:
@@ -36,9 +43,7 @@ def _plain(value: Any) -> Any:
 class RunContext:
     """What a running Python model can tell the run, and learn from it."""
 
-    def __init__(
-        self, model: str, emit: Callable[[ProviderEvent], None], stop: threading.Event
-    ) -> None:
+    def __init__(self, model: str, emit: Callable[[ProviderEvent], None], stop: StopSignal) -> None:
         self._model = model
         self._emit = emit
         self._stop = stop
