@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.engine.polling import eventually
-from tests.media.helpers import download, image_size, png, uploaded
+from tests.media.helpers import download, image_size, mp4, png, uploaded
 
 pytestmark = pytest.mark.engine(worker_concurrency=4)
 
@@ -194,3 +194,20 @@ async def test_cancel_reaches_a_process_model_through_context_cancelled(
     assert response.status_code == 200
     run = await finished(client, auth, created["id"])
     assert (run["status_code"], run["failure_code"]) == ("cancelled", "CANCELLED")
+
+
+async def test_a_video_input_arrives_as_a_path_and_paths_and_bytes_become_media(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    clip = mp4()
+    video = await uploaded(client, auth, clip, filename="clip.mp4", content_type="video/mp4")
+    created = await run_of(client, auth, "acme/clip-info", {"video": video["id"]})
+    run = await finished(client, auth, created["id"])
+    assert run["status_code"] == "succeeded", run
+    output = run["output"]
+    assert (output["is_path"], output["size_bytes"], output["suffix"]) == (True, len(clip), ".mp4")
+    returned = await download(client, output["video"])
+    assert (returned.headers["content-type"], returned.content) == ("video/mp4", clip)
+    thumbnail = await download(client, output["thumbnail"])
+    assert thumbnail.headers["content-type"] == "image/png"
+    assert image_size(thumbnail.content) == (10, 20)
