@@ -42,10 +42,16 @@ DESCRIPTION = (
 )
 
 
-async def prepare_database(database: Database, settings: Settings, *, migrate: bool) -> None:
+async def prepare_database(
+    database: Database, settings: Settings, *, migrate: bool, catalog: bool = True
+) -> None:
     """Schema, catalog (built-in models and `RUNFLOW_MODELS`) and bootstrap key: everything a
-    fresh database needs. A bad models file raises `ModelsFileError` before anything is written."""
-    own_models = load_models_files(settings.models)
+    fresh database needs. A bad models file raises `ModelsFileError` before anything is written.
+
+    `catalog=False` leaves the catalog as it is: a command that is not a service (`keys
+    create`) does not see the service's models files, and registering without them would
+    mark the service's own models unavailable."""
+    own_models = load_models_files(settings.models) if catalog else []
     if database.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
@@ -53,7 +59,8 @@ async def prepare_database(database: Database, settings: Settings, *, migrate: b
     else:
         await ensure_schema_at_head(database)
     async with database.transaction() as session:
-        await register_models(session, own_models)
+        if catalog:
+            await register_models(session, own_models)
         if settings.bootstrap_api_key:
             await auth_service.bootstrap(session, settings.bootstrap_api_key)
 

@@ -84,9 +84,11 @@ def serve(
     )
 
 
-async def _with_prepared_database(settings: Settings, migrate: bool) -> Database:
+async def _with_prepared_database(
+    settings: Settings, migrate: bool, *, catalog: bool = True
+) -> Database:
     database = Database(settings.resolved_database_url)
-    await prepare_database(database, settings, migrate=migrate)
+    await prepare_database(database, settings, migrate=migrate, catalog=catalog)
     return database
 
 
@@ -133,9 +135,11 @@ def worker(
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema to the latest revision and register the built-in models."""
+    """Bring the database schema to the latest revision and register the catalog (the
+    built-in models and those of RUNFLOW_MODELS)."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    _check_models_files(settings)
 
     async def run() -> None:
         database = await _with_prepared_database(settings, migrate=True)
@@ -167,7 +171,9 @@ def create_key(
     configure_logging("WARNING", settings.log_format)
 
     async def run() -> str:
-        database = await _with_prepared_database(settings, migrate=settings.is_sqlite)
+        database = await _with_prepared_database(
+            settings, migrate=settings.is_sqlite, catalog=False
+        )
         try:
             async with database.transaction() as session:
                 issued = await auth_service.issue_key(

@@ -62,3 +62,29 @@ def test_serve_starts_with_the_example_models_file(tmp_path: Path) -> None:
             assert http.get("/v1/models/runflow/echo").status_code == 200
     finally:
         stop_server(server)
+
+
+def test_keys_create_beside_a_running_serve_leaves_its_own_models_available(
+    tmp_path: Path,
+) -> None:
+    server = start_server(tmp_path / "data", tmp_path, models=str(EXAMPLE))
+    try:
+        wait_until_ready(server)
+        # As the README does it: RUNFLOW_MODELS is set for serve only.
+        env = {key: value for key, value in os.environ.items() if not key.startswith("RUNFLOW_")}
+        env["RUNFLOW_DATA_DIR"] = str(tmp_path / "data")
+        created = subprocess.run(
+            [str(RUNFLOW), "keys", "create", "--org", "acme"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        key = created.stdout.strip()
+        with server.client(Authorization=f"Bearer {key}") as http:
+            model = http.get("/v1/models/acme/vignette")
+        assert model.status_code == 200, model.text
+        assert model.json()["availability_status"] == "available"
+    finally:
+        stop_server(server)
