@@ -192,3 +192,43 @@ def test_a_missing_field_is_named(tmp_path: Path) -> None:
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "absent.toml"
     assert refusal(path) == f"{path}: cannot be read: No such file or directory"
+
+
+@pytest.mark.parametrize(
+    ("declaration", "problem"),
+    [
+        (
+            'validator_code = "regex"',
+            "inputs[0].validator_attrs: regex needs pattern",
+        ),
+        (
+            'validator_code = "regex"\nvalidator_attrs = { pattern = "(" }',
+            "inputs[0].validator_attrs.pattern: not a regular expression",
+        ),
+        (
+            'validator_code = "length"\nvalidator_attrs = { maximum = 3 }',
+            "inputs[0].validator_attrs: length does not read maximum",
+        ),
+        (
+            'validator_code = "range"\nvalidator_attrs = { max = 3 }',
+            "inputs[0].validator_code: 'range' does not apply to string",
+        ),
+        (
+            "validator_attrs = { max_length = 3 }",
+            "inputs[0].validator_attrs: given without a validator_code",
+        ),
+        (
+            'validator_code = "length"\nvalidator_attrs = { max_length = 3 }\n'
+            'default_value = "too long"',
+            "inputs[0].default_value: must be at most 3 characters long",
+        ),
+        ("default_value = 7", "inputs[0].default_value: must be a string"),
+    ],
+)
+def test_an_input_the_catalog_would_fail_on_is_refused_at_start(
+    tmp_path: Path, declaration: str, problem: str
+) -> None:
+    path = models_file(
+        tmp_path, GOOD, **{"is_required = true": f"is_required = true\n{declaration}"}
+    )
+    assert refusal(path).startswith(f"{path}: model acme/shout: {problem}")

@@ -11,6 +11,7 @@ wrong refuses the start with one `ModelsFileError` naming the file, the model an
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
@@ -29,6 +30,18 @@ from runflow.catalog.specs import (
     OutputSpec,
     PricingSpec,
 )
+from runflow.catalog.validation import check_input
+
+# Per validator: the `validator_attrs` keys it reads, those it needs, and the types it fits.
+_NUMBERS = {VariableType.INTEGER, VariableType.FLOAT, VariableType.SEED}
+_TEXT = {VariableType.STRING, VariableType.ENUM}
+_VALIDATORS: dict[str, tuple[set[str], set[str], set[VariableType]]] = {
+    ValidatorCode.RANGE: ({"min", "max", "multiple_of"}, set(), _NUMBERS),
+    ValidatorCode.MULTIPLE_OF: ({"multiple_of"}, {"multiple_of"}, _NUMBERS),
+    ValidatorCode.LENGTH: ({"min_length", "max_length"}, set(), _TEXT),
+    ValidatorCode.REGEX: ({"pattern"}, {"pattern"}, _TEXT),
+    ValidatorCode.CHOICES: ({"values"}, {"values"}, _TEXT | _NUMBERS),
+}
 
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _NAME = r"^[a-z_][a-z0-9_]{0,99}$"
@@ -196,6 +209,10 @@ def load_models_file(path: Path) -> list[ModelSpec]:
         label = f"{path}: model {entry.owner}/{entry.slug}"
         if entry.entry is None:
             raise ModelsFileError(f"{label}: entry: is required for provider 'python'")
+        for index, declared in enumerate(entry.inputs):
+            problem = _declaration_problem(declared)
+            if problem is not None:
+                raise ModelsFileError(f"{label}: inputs[{index}].{problem}")
         for field in ("entry", "setup"):
             target = getattr(entry, field)
             if target is not None:
@@ -226,6 +243,37 @@ def import_entry(root: Path, target: str) -> Callable[..., Any]:
     if not callable(function):
         raise EntryNotLoadable(f"{target!r}: module {module_name} has no callable {attribute}")
     return function  # type: ignore[no-any-return]
+
+
+def _declaration_problem(declared: InputEntry) -> str | None:
+    """`field: problem` for an input the catalog would fail on at request time, or None."""
+    code = declared.validator_code
+    attrs = declared.validator_attrs or {}
+    if code is not None:
+        known, needed, fits = _VALIDATORS[code]
+        if declared.variable_type_code not in fits:
+            kinds = ", ".join(sorted(fits))
+            kind = declared.variable_type_code
+            return f"validator_code: {code!r} does not apply to {kind} (only {kinds})"
+        if unknown := sorted(set(attrs) - known):
+            return f"validator_attrs: {code} does not read {', '.join(unknown)}"
+        if missing := sorted(needed - set(attrs)):
+            return f"validator_attrs: {code} needs {', '.join(missing)}"
+        if code == ValidatorCode.REGEX:
+            try:
+                re.compile(str(attrs["pattern"]))
+            except re.error as error:
+                return f"validator_attrs.pattern: not a regular expression ({error})"
+        if code == ValidatorCode.CHOICES and not isinstance(attrs["values"], list):
+            return "validator_attrs.values: must be a list"
+    elif attrs:
+        return "validator_attrs: given without a validator_code"
+    if "default_value" in declared.model_fields_set:
+        spec = declared.spec()
+        check = check_input([spec], {spec.name: declared.default_value})
+        if check.errors:
+            return f"default_value: {check.errors[0]['msg']}"
+    return None
 
 
 def _spec(entry: ModelEntry, root: Path) -> ModelSpec:
