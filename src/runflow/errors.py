@@ -110,6 +110,15 @@ class ValidationFailed(ApiError):
 
 
 # Declared on every route so the OpenAPI document shows the envelope for each status.
+# Creating a batch or a run: the model left its models file, or the idempotency key was used.
+CREATE_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorResponse,
+        "description": "`MODEL_UNAVAILABLE`: the model was removed from its models file; "
+        "`CONFLICT`: Idempotency-Key reused with a different request",
+    }
+}
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Bad request"},
     401: {"model": ErrorResponse, "description": "Unauthorized"},

@@ -13,7 +13,7 @@ from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.catalog.router import OwnerPath, SlugPath
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
-from runflow.errors import ERROR_RESPONSES
+from runflow.errors import CREATE_CONFLICT, ERROR_RESPONSES
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.query.listing import Cursors, ListQuery, page_response
@@ -35,6 +35,7 @@ RunIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Run Id")]
     "/v1/models/{owner}/{slug}/runs",
     summary="Run a model once",
     operation_id="createRun",
+    responses=CREATE_CONFLICT,
     tags=["Models"],
     status_code=status.HTTP_201_CREATED,
     response_model=RunRead,
