@@ -2,9 +2,12 @@
 
 Input rows and pricing rules are updated in place, so a restart with the same specs changes
 no row (runs refer to inputs, and their cost breakdowns to pricing rules); examples and FAQ
-entries are rewritten from the specs. A model that is in the database
-but no longer among the specs (removed from the models file) is never deleted — its runs keep
-it — but becomes `availability_status = "unavailable"`, and new batches for it are refused.
+entries are rewritten from the specs. A model in the database but no longer among the specs
+(removed from its models file) is never deleted — its runs keep it — but becomes
+`availability_status = "unavailable"`, and new batches and runs for it are refused.
+
+Every process that registers makes the catalog what *its* `RUNFLOW_MODELS` says: `serve` and
+every `worker` of a deployment must be given the same models files.
 """
 
 from __future__ import annotations
