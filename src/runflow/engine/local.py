@@ -37,6 +37,7 @@ from runflow.engine.providers import (
     Progress,
     Provider,
     ProviderEvent,
+    until_outcome,
 )
 from runflow.kit.clock import utcnow
 from runflow.models_builtin import FLOWS
@@ -137,11 +138,8 @@ class LocalProvider(Provider):
                 for event in await self._run_inline(execution):
                     yield event
                 return
-            while True:
-                event = await execution.events.get()
+            async for event in until_outcome(execution.events):
                 yield event
-                if isinstance(event, Finished | Failed):
-                    return
         finally:
             self._executions.pop(run_id, None)
 

@@ -14,6 +14,7 @@ otherwise costs.
 from __future__ import annotations
 
 import abc
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,16 @@ class Failed:
 
 
 ProviderEvent = Progress | Log | NodeEvent | Finished | Failed
+
+
+async def until_outcome(queue: asyncio.Queue[ProviderEvent]) -> AsyncIterator[ProviderEvent]:
+    """A job's events as its execution puts them on `queue`, through the `Finished` or
+    `Failed` that ends them."""
+    while True:
+        event = await queue.get()
+        yield event
+        if isinstance(event, Finished | Failed):
+            return
 
 
 @dataclass

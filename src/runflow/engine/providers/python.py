@@ -47,6 +47,7 @@ from runflow.engine.providers import (
     Job,
     Provider,
     ProviderEvent,
+    until_outcome,
 )
 from runflow.engine.providers.python_context import RunContext, StopSignal
 from runflow.engine.providers.python_outputs import UnsupportedOutput, artifacts_of
@@ -109,11 +110,8 @@ class PythonProvider(Provider):
     async def events(self, run_id: uuid.UUID) -> AsyncIterator[ProviderEvent]:
         execution = self._executions[run_id]
         try:
-            while True:
-                event = await execution.events.get()
+            async for event in until_outcome(execution.events):
                 yield event
-                if isinstance(event, Finished | Failed):
-                    return
         finally:
             self._executions.pop(run_id, None)
 
