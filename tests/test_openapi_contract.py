@@ -7,6 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from runflow.app import create_app
+from runflow.config import Settings
+
 CREATE = ("post", "/v1/models/{owner}/{slug}/batches")
 DETAIL = ("get", "/v1/batches/{id}")
 ITEMS = ("get", "/v1/batches/{batch_id}/items")
@@ -370,3 +373,53 @@ async def test_callback_response_is_a_list_of_deliveries(openapi: dict[str, Any]
         "completed_at",
         "attempts",
     }
+
+
+PROJECTABLE_LISTS = [
+    ("get", "/v1/batches"),
+    ITEMS,
+    ("get", "/v1/runs"),
+    ("get", "/v1/runs/{id}/logs"),
+    ("get", "/v1/runs/{id}/node-runs"),
+    ("get", "/v1/media"),
+]
+
+
+@pytest.mark.parametrize("operation", PROJECTABLE_LISTS)
+async def test_rows_of_a_projectable_list_require_only_their_id(
+    openapi: dict[str, Any], operation: tuple[str, str]
+) -> None:
+    page = _operation(openapi, operation)["responses"]["200"]["content"]["application/json"]
+    rows = _resolve(openapi, page["schema"])["properties"]["items"]["items"]
+    assert _resolve(openapi, rows)["required"] == ["id"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "statuses"),
+    [
+        (CREATE, {"409", "413", "415"}),
+        (("post", "/v1/models/{owner}/{slug}/runs"), {"409", "413", "415"}),
+        (("post", "/v1/media"), {"409", "413"}),
+        (("post", "/v1/media/uploads"), {"409", "413", "415"}),
+        (("patch", "/v1/media/{id}"), {"413", "415"}),
+        (("put", "/v1/media/uploads/{id}/content"), {"413"}),
+    ],
+)
+async def test_statuses_a_route_can_answer_because_of_what_it_takes_are_declared(
+    openapi: dict[str, Any], operation: tuple[str, str], statuses: set[str]
+) -> None:
+    assert statuses <= set(_operation(openapi, operation)["responses"])
+
+
+def test_the_declared_upload_size_maximum_is_the_configured_one(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"media_max_bytes": 5_000_000}), migrate=False)
+    size = app.openapi()["components"]["schemas"]["UploadCreate"]["properties"]["size_bytes"]
+    assert {"type": "integer", "minimum": 1, "maximum": 5_000_000} in size["anyOf"]
+
+
+async def test_an_idempotency_key_is_declared_non_blank_and_at_most_255_characters(
+    openapi: dict[str, Any],
+) -> None:
+    parameters = {p["name"]: p for p in _operation(openapi, CREATE)["parameters"]}
+    schema = parameters["Idempotency-Key"]["schema"]
+    assert (schema["minLength"], schema["maxLength"], schema["pattern"]) == (1, 255, r"\S")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,9 @@ from runflow.catalog.validation import InputCheck, InputDeclaration, check_input
 
 PNG_DATA_URI = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
 MP4_DATA_URI = "data:video/mp4;base64,AAAAIGZ0eXBpc29tAAACAGlzb21pc28yYXZjMW1wNDE="
+
+# A fixed id: parameters must be the same in every process that collects the tests (xdist).
+MEDIA_ID = "0f8e2c6a-5b1d-4c3e-9a7f-2d4b6e8a1c3f"
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def test_seed_rejects_out_of_range_and_non_integers(value: Any) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        str(uuid.uuid4()),
+        MEDIA_ID,
         "https://example.com/cat.png",
         "https://cdn.example.com/a/b.jpg?sig=abc",
         PNG_DATA_URI,
@@ -173,7 +175,7 @@ def test_image_rejects_a_plain_http_url() -> None:
     problem_at(check, "image")
 
 
-@pytest.mark.parametrize("value", [str(uuid.uuid4()), "https://example.com/clip.mp4", MP4_DATA_URI])
+@pytest.mark.parametrize("value", [MEDIA_ID, "https://example.com/clip.mp4", MP4_DATA_URI])
 def test_video_accepts_a_media_id_an_https_url_or_a_video_data_uri(value: str) -> None:
     accepts(one("video"), {"x": value})
 
