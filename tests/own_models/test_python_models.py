@@ -137,20 +137,28 @@ async def test_an_output_value_of_an_unsupported_type_fails_clearly(
     assert run["failure_message"].startswith("Output `tags` is a set; return JSON values")
 
 
+async def cancelled_once_running(
+    client: httpx.AsyncClient, auth: dict[str, str], run_id: str, *, progress: float
+) -> dict[str, Any]:
+    """Wait until the model reports `progress` (it is running), cancel, and return the run
+    once it ended. The models would loop for 60 s: the deadlines are the polling helpers',
+    not measurements."""
+
+    async def reporting_progress() -> bool:
+        run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
+        return bool(run["context"] and run["context"]["progress"] == progress)
+
+    await eventually(reporting_progress, timeout_s=60)
+    response = await client.post(f"/v1/runs/{run_id}/cancel", headers=auth)
+    assert response.status_code == 200
+    return await finished(client, auth, run_id)
+
+
 async def test_cancel_reaches_a_model_that_checks_context_cancelled(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     created = await run_of(client, auth, "acme/patient", {})
-
-    async def reporting_progress() -> bool:
-        run = (await client.get(f"/v1/runs/{created['id']}", headers=auth)).json()
-        return bool(run["context"] and run["context"]["progress"] == 0.25)
-
-    await eventually(reporting_progress, timeout_s=60)
-    response = await client.post(f"/v1/runs/{created['id']}/cancel", headers=auth)
-    assert response.status_code == 200
-    # The model would loop for 60 s; the deadline is the polling helper's, not a measurement.
-    run = await finished(client, auth, created["id"])
+    run = await cancelled_once_running(client, auth, created["id"], progress=0.25)
     assert (run["status_code"], run["failure_code"]) == ("cancelled", "CANCELLED")
 
 
@@ -184,15 +192,7 @@ async def test_cancel_reaches_a_process_model_through_context_cancelled(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     created = await run_of(client, auth, "acme/heavy", {"wait_for_cancel": True})
-
-    async def reporting_progress() -> bool:
-        run = (await client.get(f"/v1/runs/{created['id']}", headers=auth)).json()
-        return bool(run["context"] and run["context"]["progress"] == 0.5)
-
-    await eventually(reporting_progress, timeout_s=60)
-    response = await client.post(f"/v1/runs/{created['id']}/cancel", headers=auth)
-    assert response.status_code == 200
-    run = await finished(client, auth, created["id"])
+    run = await cancelled_once_running(client, auth, created["id"], progress=0.5)
     assert (run["status_code"], run["failure_code"]) == ("cancelled", "CANCELLED")
 
 
