@@ -232,3 +232,98 @@ def test_an_input_the_catalog_would_fail_on_is_refused_at_start(
         tmp_path, GOOD, **{"is_required = true": f"is_required = true\n{declaration}"}
     )
     assert refusal(path).startswith(f"{path}: model acme/shout: {problem}")
+
+
+COG = """
+[[models]]
+owner = "acme"
+slug = "caption"
+name = "Caption"
+provider = "cog"
+url = "http://127.0.0.1:5000/"
+[[models.inputs]]
+name = "text"
+variable_type_code = "string"
+"""
+
+COMFYUI = """
+[[models]]
+owner = "acme"
+slug = "sdxl"
+name = "SDXL"
+provider = "comfyui"
+url = "http://gpu-1:8188"
+workflow = "workflow.json"
+[[models.inputs]]
+name = "prompt"
+variable_type_code = "string"
+target = "6.inputs.text"
+[[models.outputs]]
+name = "images"
+variable_type_code = "image"
+source = "9"
+"""
+
+WORKFLOW = (
+    '{"6": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}},'
+    ' "9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0]}}}'
+)
+
+
+def test_a_cog_model_keeps_its_url(tmp_path: Path) -> None:
+    (spec,) = load_models_files([models_file(tmp_path, COG)])
+    assert spec.provider_code == "cog"
+    assert spec.provider_settings == {"url": "http://127.0.0.1:5000"}
+
+
+def test_a_comfyui_model_reads_its_workflow_and_targets(tmp_path: Path) -> None:
+    (tmp_path / "workflow.json").write_text(WORKFLOW)
+    (spec,) = load_models_files([models_file(tmp_path, COMFYUI)])
+    assert spec.provider_code == "comfyui"
+    settings = spec.provider_settings or {}
+    assert settings["url"] == "http://gpu-1:8188"
+    assert settings["workflow"]["6"]["class_type"] == "CLIPTextEncode"
+    assert settings["targets"] == {"prompt": ["6", "text"]}
+    assert settings["sources"] == {"images": "9"}
+
+
+@pytest.mark.parametrize(
+    ("toml", "replace", "problem"),
+    [
+        (COG, ('url = "http://127.0.0.1:5000/"', ""), "url: is required for provider 'cog'"),
+        (COG, ('url = "http://127.0.0.1:5000/"', 'url = "ftp://x"'), "url: String should match"),
+        (COG, ('provider = "cog"', 'provider = "cog"\nentry = "m:run"'), "entry: does not apply"),
+        (GOOD, ('provider = "python"', 'provider = "python"\nurl = "http://x"'), "url: does not"),
+        (
+            COG,
+            (
+                'variable_type_code = "string"',
+                'variable_type_code = "string"\ntarget = "1.inputs.a"',
+            ),
+            "inputs[0].target: only comfyui",
+        ),
+        (COMFYUI, ('workflow = "workflow.json"', ""), "workflow: is required for provider"),
+        (COMFYUI, ('target = "6.inputs.text"', ""), "inputs[0].target: is required for provider"),
+        (COMFYUI, ('target = "6.inputs.text"', 'target = "7.inputs.text"'), "node '7' is not in"),
+        (COMFYUI, ('target = "6.inputs.text"', 'target = "6.text"'), "inputs[0].target: String"),
+        (COMFYUI, ('source = "9"', 'source = "10"'), "outputs[0].source: node '10' is not in"),
+        (COMFYUI, ('workflow = "workflow.json"', 'workflow = "missing.json"'), "cannot be read"),
+        (COMFYUI, ('provider = "comfyui"', 'provider = "invokeai"'), "provider: Input should be"),
+    ],
+)
+def test_provider_settings_are_checked(
+    tmp_path: Path, toml: str, replace: tuple[str, str], problem: str
+) -> None:
+    (tmp_path / "workflow.json").write_text(WORKFLOW)
+    message = refusal(models_file(tmp_path, toml.replace(*replace)))
+    assert problem in message
+    assert str(tmp_path / "models.toml") in message
+
+
+@pytest.mark.parametrize(
+    "workflow", ["[1, 2]", "{}", '{"6": {"inputs": {}}}', "not json", '{"6": {"class_type": "X"}}']
+)
+def test_a_workflow_not_in_api_format_is_refused(tmp_path: Path, workflow: str) -> None:
+    (tmp_path / "workflow.json").write_text(workflow)
+    message = refusal(models_file(tmp_path, COMFYUI))
+    assert "model acme/sdxl: workflow:" in message

@@ -11,6 +11,7 @@ wrong refuses the start with one `ModelsFileError` naming the file, the model an
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import sys
 import tomllib
@@ -45,6 +46,8 @@ _VALIDATORS: dict[str, tuple[set[str], set[str], set[VariableType]]] = {
 
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _NAME = r"^[a-z_][a-z0-9_]{0,99}$"
+_TARGET = r"^[^.\s]+\.inputs\.[^.\s]+$"
+_ENTRY = r"^[\w.]+:\w+$"
 
 
 class ModelsFileError(Exception):
@@ -72,6 +75,8 @@ class InputEntry(_Table):
     validator_code: str | None = None
     validator_attrs: dict[str, Any] | None = None
     is_featured: bool = False
+    # ComfyUI models: where the value goes in the workflow, "<node id>.inputs.<name>".
+    target: str | None = Field(default=None, pattern=_TARGET)
 
     @field_validator("variable_type_code")
     @classmethod
@@ -111,6 +116,9 @@ class OutputEntry(_Table):
     name: str = Field(pattern=_NAME)
     variable_type_code: str
     description: str = ""
+    # ComfyUI models: the node whose images (or videos) become this output; by default, every
+    # output node's.
+    source: str | None = Field(default=None, min_length=1)
 
     @field_validator("variable_type_code")
     @classmethod
@@ -156,10 +164,14 @@ class ModelEntry(_Table):
     outputs: list[OutputEntry] = []
     pricing: list[PricingEntry] = []
     examples: list[ExampleEntry] = []
-    provider: Literal["python"]
-    entry: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
-    setup: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
-    process: bool = False  # run in a process pool instead of a thread (CPU-heavy models)
+    provider: Literal["python", "cog", "comfyui"]
+    # python: the callable, its optional setup, and whether it runs in a process pool.
+    entry: str | None = Field(default=None, pattern=_ENTRY)
+    setup: str | None = Field(default=None, pattern=_ENTRY)
+    process: bool = False
+    # cog and comfyui: the model server; comfyui: the workflow file in ComfyUI's API format.
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    workflow: str | None = Field(default=None, min_length=1)
     timeout_s: float = Field(default=300.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
     concurrency: int | None = Field(default=None, ge=1)
@@ -207,21 +219,102 @@ def load_models_file(path: Path) -> list[ModelSpec]:
     specs = []
     for entry in parsed.models:
         label = f"{path}: model {entry.owner}/{entry.slug}"
-        if entry.entry is None:
-            raise ModelsFileError(f"{label}: entry: is required for provider 'python'")
         for index, declared in enumerate(entry.inputs):
             problem = _declaration_problem(declared)
             if problem is not None:
                 raise ModelsFileError(f"{label}: inputs[{index}].{problem}")
+        try:
+            settings = _provider_settings(entry, root)
+        except _SettingProblem as problem:
+            raise ModelsFileError(f"{label}: {problem}") from None
+        specs.append(_spec(entry, settings))
+    return specs
+
+
+class _SettingProblem(Exception):
+    """`field: problem` in a model's provider settings."""
+
+
+# The fields of each provider; any other provider's fields are errors, not silently ignored.
+_PROVIDER_FIELDS = {
+    "python": {"entry", "setup", "process"},
+    "cog": {"url"},
+    "comfyui": {"url", "workflow"},
+}
+_REQUIRED_FIELDS = {"python": ("entry",), "cog": ("url",), "comfyui": ("url", "workflow")}
+
+
+def _provider_settings(entry: ModelEntry, root: Path) -> dict[str, Any]:
+    """The settings a provider runs the model with, checked as far as can be at start."""
+    provider = entry.provider
+    given = entry.model_fields_set & set().union(*_PROVIDER_FIELDS.values())
+    for field in sorted(given - _PROVIDER_FIELDS[provider]):
+        raise _SettingProblem(f"{field}: does not apply to provider {provider!r}")
+    for field in _REQUIRED_FIELDS[provider]:
+        if getattr(entry, field) is None:
+            raise _SettingProblem(f"{field}: is required for provider {provider!r}")
+    targeted = [index for index, declared in enumerate(entry.inputs) if declared.target]
+    sourced = [index for index, output in enumerate(entry.outputs) if output.source]
+    if provider != "comfyui" and targeted:
+        raise _SettingProblem(f"inputs[{targeted[0]}].target: only comfyui inputs have one")
+    if provider != "comfyui" and sourced:
+        raise _SettingProblem(f"outputs[{sourced[0]}].source: only comfyui outputs have one")
+    if provider == "python":
         for field in ("entry", "setup"):
             target = getattr(entry, field)
             if target is not None:
                 try:
                     import_entry(root, target)
                 except EntryNotLoadable as error:
-                    raise ModelsFileError(f"{label}: {field}: {error}") from None
-        specs.append(_spec(entry, root))
-    return specs
+                    raise _SettingProblem(f"{field}: {error}") from None
+        return {
+            "root": str(root),
+            "entry": entry.entry,
+            "setup": entry.setup,
+            "process": entry.process,
+        }
+    if provider == "cog":
+        return {"url": str(entry.url).rstrip("/")}
+    return {"url": str(entry.url).rstrip("/"), **_comfyui_settings(entry, root)}
+
+
+def _comfyui_settings(entry: ModelEntry, root: Path) -> dict[str, Any]:
+    """The workflow (read now, so every worker runs the same one) and where inputs go."""
+    workflow_path = root / str(entry.workflow)
+    try:
+        workflow = json.loads(workflow_path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _SettingProblem(f"workflow: {workflow_path} cannot be read: {error}") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _SettingProblem(f"workflow: {workflow_path} is not JSON: {error}") from None
+    nodes = workflow if isinstance(workflow, dict) else {}
+    if not nodes or not all(
+        isinstance(node, dict) and "class_type" in node and isinstance(node.get("inputs"), dict)
+        for node in nodes.values()
+    ):
+        raise _SettingProblem(
+            f"workflow: {workflow_path} is not in ComfyUI's API format "
+            "(an object of node id → {class_type, inputs}; export it with 'Save (API)')"
+        )
+    targets: dict[str, list[str]] = {}
+    for index, declared in enumerate(entry.inputs):
+        if declared.target is None:
+            raise _SettingProblem(f"inputs[{index}].target: is required for provider 'comfyui'")
+        node_id, _, name = declared.target.partition(".inputs.")
+        if node_id not in nodes:
+            raise _SettingProblem(
+                f"inputs[{index}].target: node {node_id!r} is not in the workflow"
+            )
+        targets[declared.name] = [node_id, name]
+    sources: dict[str, str] = {}
+    for index, output in enumerate(entry.outputs):
+        if output.source is not None:
+            if output.source not in nodes:
+                raise _SettingProblem(
+                    f"outputs[{index}].source: node {output.source!r} is not in the workflow"
+                )
+            sources[output.name] = output.source
+    return {"workflow": nodes, "targets": targets, "sources": sources}
 
 
 class EntryNotLoadable(Exception):
@@ -276,7 +369,7 @@ def _declaration_problem(declared: InputEntry) -> str | None:
     return None
 
 
-def _spec(entry: ModelEntry, root: Path) -> ModelSpec:
+def _spec(entry: ModelEntry, settings: dict[str, Any]) -> ModelSpec:
     return ModelSpec(
         owner=entry.owner,
         slug=entry.slug,
@@ -308,12 +401,7 @@ def _spec(entry: ModelEntry, root: Path) -> ModelSpec:
         max_retries=entry.max_retries,
         is_public=entry.is_public,
         provider_code=entry.provider,
-        provider_settings={
-            "root": str(root),
-            "entry": entry.entry,
-            "setup": entry.setup,
-            "process": entry.process,
-        },
+        provider_settings=settings,
         concurrency=entry.concurrency,
         queue_timeout_s=entry.queue_timeout_s,
     )
