@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import signal
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.table import Table
 
 from runflow.app import create_app, prepare_database
 from runflow.auth import service as auth_service
@@ -18,7 +22,11 @@ from runflow.catalog.models_file import ModelsFileError, load_models_files
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
+from runflow.kit.clock import utcnow
 from runflow.logs import configure_logging
+from runflow.workers import registry as workers_registry
+from runflow.workers.models import Worker
+from runflow.workers.patterns import BadPattern, ModelPatterns
 
 T = TypeVar("T")
 
@@ -33,10 +41,11 @@ def _run(main: Coroutine[Any, Any, T]) -> T:
 
 
 def _check_models_files(settings: Settings) -> None:
-    """Refuse to start on a bad models file, with its one message on stderr."""
+    """Refuse to start on a bad models file or `--models` pattern, with one message."""
     try:
         load_models_files(settings.models)
-    except ModelsFileError as error:
+        ModelPatterns.parse(settings.worker_models)
+    except (ModelsFileError, BadPattern) as error:
         typer.echo(f"runflow: {error}", err=True)
         raise typer.Exit(2) from None
 
@@ -98,6 +107,13 @@ def worker(
         int | None,
         typer.Option(help="Runs in flight at once (default: RUNFLOW_WORKER_CONCURRENCY)."),
     ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            help="The models to run, e.g. 'acme/*,runflow/echo' "
+            "(default: RUNFLOW_WORKER_MODELS, else every model)."
+        ),
+    ] = None,
 ) -> None:
     """Run the engine without the HTTP API: execute queued runs and send callbacks.
 
@@ -106,6 +122,8 @@ def worker(
     settings = Settings()
     if concurrency is not None:
         settings.worker_concurrency = concurrency
+    if models is not None:
+        settings.worker_models = models
     if settings.worker_concurrency <= 0:
         raise typer.BadParameter("a worker needs a concurrency of at least 1")
     configure_logging(settings.log_level, settings.log_format)
@@ -147,6 +165,61 @@ def migrate() -> None:
 
     _run(run())
     typer.echo("database is at the latest revision", err=True)
+
+
+@app.command("workers")
+def list_workers(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List the engine processes: id, host, the models each serves, runs in flight, last seen."""
+    settings = Settings()
+    configure_logging("WARNING", settings.log_format)
+
+    async def run() -> list[Worker]:
+        database = await _with_prepared_database(
+            settings, migrate=settings.is_sqlite, catalog=False
+        )
+        try:
+            async with database.transaction(write=False) as session:
+                return list(await workers_registry.list_workers(session))
+        finally:
+            await database.dispose()
+
+    found = _run(run())
+    now = utcnow()
+    alive_within = timedelta(seconds=settings.lease_s)
+    rows = [
+        {
+            "id": worker.id,
+            "host": worker.host,
+            "models": worker.models,
+            "in_flight": worker.in_flight,
+            "concurrency": worker.concurrency,
+            "started_at": worker.started_at.isoformat(),
+            "last_seen_at": worker.last_seen_at.isoformat(),
+            "live": now - worker.last_seen_at <= alive_within,
+        }
+        for worker in found
+    ]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row))
+        return
+    if not rows:
+        typer.echo("no workers have registered", err=True)
+        return
+    table = Table("id", "host", "models", "in flight", "concurrency", "last seen", "state")
+    for worker, row in zip(found, rows, strict=True):
+        table.add_row(
+            worker.id,
+            worker.host,
+            ",".join(worker.models),
+            str(worker.in_flight),
+            str(worker.concurrency),
+            f"{(now - worker.last_seen_at).total_seconds():.0f} s ago",
+            "live" if row["live"] else "gone",
+        )
+    Console().print(table)
 
 
 @keys.command("create")

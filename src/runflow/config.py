@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     bootstrap_api_key: str | None = None
     worker_concurrency: int = Field(default_factory=_default_worker_concurrency, ge=0)
     lease_s: float = Field(default=30.0, gt=0)
+    # The models this process's engine claims (`worker --models`), e.g. 'acme/*,runflow/echo'.
+    worker_models: str | None = None
     callback_retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
     callback_timeout_s: float = Field(default=15.0, gt=0)
     callback_allow_cidrs: Annotated[tuple[str, ...], NoDecode] = ()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from runflow.catalog.models_file import load_models_files
@@ -72,6 +73,8 @@ async def test_own_models_store_their_provider_and_settings(
     assert (row.timeout_s, bool(row.is_public), bool(row.is_official)) == (1.0, False, False)
 
 
+# An engine runs (and registers as a worker serving every model): the model shows `available`.
+@pytest.mark.engine(worker_concurrency=1)
 async def test_a_removed_model_becomes_unavailable_keeps_its_runs_and_takes_no_new_ones(
     client: httpx.AsyncClient, database: Database, make_key: MakeKey
 ) -> None:

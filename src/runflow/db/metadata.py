@@ -13,6 +13,7 @@ from runflow.keyring import models as _keyring
 from runflow.media import models as _media
 from runflow.runs import models as _runs
 from runflow.webhooks import models as _webhooks
+from runflow.workers import models as _workers
 
 __all__ = ["target_metadata"]
 
@@ -27,5 +28,6 @@ _DOMAINS = (
     _media,
     _runs,
     _webhooks,
+    _workers,
 )
 target_metadata = Base.metadata

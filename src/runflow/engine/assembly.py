@@ -18,6 +18,7 @@ from runflow.engine.providers import python
 from runflow.kit.egress import EgressGuard
 from runflow.media.fetch import MediaFetcher
 from runflow.media.library import MediaLibrary, media_storage
+from runflow.workers.patterns import ModelPatterns
 
 
 def run_media(database: Database, settings: Settings) -> RunMedia:
@@ -62,5 +63,13 @@ def build_dispatcher(database: Database, settings: Settings, outbox: Outbox) -> 
         lease=timedelta(seconds=settings.lease_s),
         heartbeat_interval_s=min(1.0, settings.lease_s / 3),
         reap_interval_s=min(2.0, settings.lease_s / 2),
+        presence_interval_s=min(10.0, settings.lease_s / 3),
     )
-    return Dispatcher(database, provider, config, outbox, providers=providers)
+    return Dispatcher(
+        database,
+        provider,
+        config,
+        outbox,
+        providers=providers,
+        models=ModelPatterns.parse(settings.worker_models),
+    )

@@ -7,7 +7,12 @@ One dispatcher runs inside `runflow serve` (SQLite or PostgreSQL) and one inside
 - claim: fill free slots with a fair chunk of due runs (one transaction per chunk);
 - flush: apply finished executions, a chunk per transaction (`apply_completions`);
 - heartbeat: renew this worker's leases, publish progress, pick up cancel requests;
-- reap: re-queue runs whose worker died (lease expired), or fail them after too many losses.
+- reap: re-queue runs whose worker died (lease expired), or fail them after too many losses;
+  fail runs no worker took within their model's `queue_timeout_s` (`NO_WORKER`);
+- presence: keep this worker's row in the `workers` table alive and the catalog it knows fresh.
+
+A worker claims only the models its `--models` patterns serve, and no more runs of a model
+with a per-worker `concurrency` than that allows (`ClaimScope`).
 
 Nothing is held only in memory: a crash at any point leaves runs `running` with a lease that
 expires, and the reaper of any surviving worker puts them back in the queue.
@@ -21,14 +26,15 @@ import os
 import secrets
 import socket
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.outbox import Outbox
 from runflow.db.engine import Database
@@ -44,13 +50,23 @@ from runflow.engine.providers import (
     Provider,
     ProviderEvent,
 )
-from runflow.engine.queue import ClaimedRun, claim_due_runs, expired_leases, renew_leases
+from runflow.engine.queue import (
+    EVERY_MODEL,
+    ClaimedRun,
+    ClaimScope,
+    claim_due_runs,
+    expired_leases,
+    renew_leases,
+    take_overdue_runs,
+)
 from runflow.engine.retry import retry_delay
 from runflow.engine.runtime import ModelRuntime, load_runtimes
 from runflow.kit.clock import utcnow
 from runflow.kit.loops import end_loop
 from runflow.kit.write_behind import WriteBehind
 from runflow.runs.models import FailureStage, Run, RunStatus
+from runflow.workers import registry as workers
+from runflow.workers.patterns import ModelPatterns
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +85,7 @@ class DispatcherConfig:
     poll_interval_s: float = 0.05
     heartbeat_interval_s: float = 1.0
     reap_interval_s: float = 2.0
+    presence_interval_s: float = 10.0
     flush_delay_s: float = 0.002
     claim_gather_s: float = 0.01
     retry_base_s: float = 2.0
@@ -88,16 +105,20 @@ class Dispatcher:
         *,
         worker_id: str | None = None,
         providers: Mapping[str, Provider] | None = None,
+        models: ModelPatterns = ModelPatterns(),
     ) -> None:
-        """`provider` runs the built-in models; `providers` the others, by `provider_code`."""
+        """`provider` runs the built-in models; `providers` the others, by `provider_code`;
+        `models` says which models' runs this worker claims."""
         self.database = database
         self.provider = provider
         self._providers: dict[str, Provider] = {"builtin": provider, **(providers or {})}
         self.config = config
         self.outbox = outbox
         self.worker_id = worker_id or new_worker_id()
+        self.models = models
         self._runtimes: dict[uuid.UUID, ModelRuntime] = {}
         self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._inflight_models: dict[uuid.UUID, uuid.UUID] = {}  # run id → model id
         self._waiting: deque[ClaimedRun] = deque()  # claimed, for the next free slot
         self._claims_ran_now = False  # the last claim with runs had only runs done on the spot
         self._attempts: dict[uuid.UUID, int] = {}
@@ -123,14 +144,22 @@ class Dispatcher:
     async def start(self) -> None:
         async with self.database.transaction(write=False) as session:
             self._runtimes = await load_runtimes(session)
+        async with self.database.transaction() as session:
+            await workers.register_worker(
+                session, self.worker_id, self.models, self.config.concurrency, utcnow()
+            )
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="runflow-claim"),
             asyncio.create_task(self._completions.run(), name="runflow-flush"),
             asyncio.create_task(self._heartbeat_loop(), name="runflow-heartbeat"),
             asyncio.create_task(self._reap_loop(), name="runflow-reap"),
+            asyncio.create_task(self._presence_loop(), name="runflow-presence"),
         ]
         log.info(
-            "dispatcher_started", worker_id=self.worker_id, concurrency=self.config.concurrency
+            "dispatcher_started",
+            worker_id=self.worker_id,
+            concurrency=self.config.concurrency,
+            models=",".join(self.models.patterns),
         )
 
     async def stop(self, grace_s: float = 5.0) -> None:
@@ -163,6 +192,11 @@ class Dispatcher:
         await self._completions.drain(handed_back)
         for provider in self._providers.values():
             await provider.close()
+        try:
+            async with self.database.transaction() as session:
+                await workers.deregister_worker(session, self.worker_id)
+        except Exception:  # its row is forgotten a day after its last heartbeat anyway
+            log.exception("worker_deregister_failed", worker_id=self.worker_id)
         log.info("dispatcher_stopped", worker_id=self.worker_id)
 
     def wake(self) -> None:
@@ -196,6 +230,7 @@ class Dispatcher:
                         lease=self.config.lease,
                         now=utcnow(),
                         after_org=self._after_org,
+                        scope=self._scope(),
                     )
             except Exception:
                 log.exception("claim_failed", worker_id=self.worker_id)
@@ -211,10 +246,32 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
 
+    def _scope(self) -> ClaimScope:
+        """The models this worker may claim now: those it serves, and for those with a
+        per-worker concurrency, their free slots."""
+        served = None
+        if not self.models.serves_everything:
+            served = frozenset(
+                model_id
+                for model_id, runtime in self._runtimes.items()
+                if self.models.serves(runtime.name)
+            )
+        caps = {
+            model_id: runtime.concurrency
+            for model_id, runtime in self._runtimes.items()
+            if runtime.concurrency is not None
+        }
+        if served is None and not caps:
+            return EVERY_MODEL
+        held = Counter(self._inflight_models.values())
+        held.update(run.model_id for run in self._waiting)
+        return ClaimScope(served, {model: max(0, cap - held[model]) for model, cap in caps.items()})
+
     def _start_waiting(self) -> None:
         while self._waiting and len(self._inflight) < self.config.concurrency:
             run = self._waiting.popleft()
             self._attempts[run.id] = run.attempt
+            self._inflight_models[run.id] = run.model_id
             self._inflight[run.id] = asyncio.create_task(self._execute(run))
 
     def _cancel_waiting(self, run_id: uuid.UUID) -> None:
@@ -295,6 +352,7 @@ class Dispatcher:
             completion = self._crashed(run, exc)
         finally:
             self._inflight.pop(run.id, None)
+            self._inflight_models.pop(run.id, None)
             self._progress.pop(run.id, None)
             self._slot_freed.set()
         self._attempts.pop(run.id, None)
@@ -501,9 +559,68 @@ class Dispatcher:
                 for lease in expired
             ]
             if completions:
-                await apply_completions(session, completions, self.outbox)
                 log.warning("leases_reaped", runs=len(completions), worker_id=self.worker_id)
+            overdue = await self._overdue(session, now)
+            if completions or overdue:
+                await apply_completions(session, completions + overdue, self.outbox)
         self.outbox.notify_sender()
+
+    async def _overdue(self, session: AsyncSession, now: datetime) -> list[Completion]:
+        """Runs of models with a `queue_timeout_s` that no worker took in time."""
+        timeouts = {
+            model_id: runtime.queue_timeout_s
+            for model_id, runtime in self._runtimes.items()
+            if runtime.queue_timeout_s is not None
+        }
+        if not timeouts:
+            return []
+        taken = await take_overdue_runs(
+            session,
+            worker_id=self.worker_id,
+            queue_timeouts=timeouts,
+            lease=self.config.lease,
+            now=now,
+        )
+        if taken:
+            log.warning("runs_unclaimed", runs=len(taken), worker_id=self.worker_id)
+        completions = []
+        for run_id, attempt in taken:
+            message = "No worker serving this model took the run within its queue timeout."
+            completions.append(
+                Completion(
+                    run_id,
+                    attempt,
+                    RunStatus.FAILED,
+                    now,
+                    failure_code="NO_WORKER",
+                    failure_message=message,
+                    failure_stage_code=FailureStage.DISPATCH,
+                    logs=[_log_row("error", message, {"code": "NO_WORKER"})],
+                )
+            )
+        return completions
+
+    async def _presence_loop(self) -> None:
+        while await self._every(self.config.presence_interval_s):
+            try:
+                await self._presence()
+            except Exception:
+                log.exception("presence_failed", worker_id=self.worker_id)
+
+    async def _presence(self) -> None:
+        """Heartbeat this worker's row (again, if it went missing), and reload the catalog:
+        models another process registered since, and their caps and queue timeouts."""
+        now = utcnow()
+        async with self.database.transaction() as session:
+            if not await workers.heartbeat_worker(
+                session, self.worker_id, len(self._inflight), now
+            ):
+                await workers.register_worker(
+                    session, self.worker_id, self.models, self.config.concurrency, now
+                )
+            await workers.forget_gone_workers(session, now)
+        async with self.database.transaction(write=False) as session:
+            self._runtimes = await load_runtimes(session)
 
 
 _runs_table = Run.__table__

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -133,6 +134,22 @@ async def _capacity_left(
     return {org: max(0, cap - running.get(org, 0)) for org, cap in caps.items()}
 
 
+@dataclass(frozen=True)
+class ClaimScope:
+    """Which models' runs a worker may claim (DESIGN §13).
+
+    `served`: the models it serves (None: every model). `slots`: for models with a per-worker
+    `concurrency`, how many more of their runs it may take now; their runs are claimed apart,
+    never more than that, so a claim of 500 never hands one GPU worker 500 runs it would run
+    one by one while another worker idles."""
+
+    served: frozenset[uuid.UUID] | None = None
+    slots: Mapping[uuid.UUID, int] = field(default_factory=dict)
+
+
+EVERY_MODEL = ClaimScope()
+
+
 async def claim_due_runs(
     session: AsyncSession,
     *,
@@ -141,6 +158,7 @@ async def claim_due_runs(
     lease: timedelta,
     now: datetime,
     after_org: uuid.UUID | None = None,
+    scope: ClaimScope = EVERY_MODEL,
 ) -> list[ClaimedRun]:
     """Claim up to `limit` due runs, shared fairly between orgs; batches start running."""
     orgs = await orgs_with_queued_runs(session, after_org)
@@ -148,23 +166,70 @@ async def claim_due_runs(
         return []
     capacity = await _capacity_left(session, orgs)
     share = math.ceil(limit / len(orgs))
-    claimed: list[ClaimedRun] = []
-    # Core statements on the tables: the ORM's bulk UPDATE path costs more than the claim.
+    claim = _Claim(session, worker_id, now, lease)
+    capped = [model for model in scope.slots if scope.served is None or model in scope.served]
+    uncapped: list[ColumnElement[bool]] = []
+    if scope.served is not None:
+        uncapped.append(_runs.c.model_id.in_(scope.served - set(scope.slots)))
+    elif scope.slots:
+        uncapped.append(_runs.c.model_id.not_in(list(scope.slots)))
     for org in orgs:
-        wanted = min(share, limit - len(claimed), capacity.get(org, share))
-        if wanted <= 0:
-            continue
+        wanted = min(share, limit - len(claim.runs), capacity.get(org, share))
+        if wanted > 0:
+            await claim.take(org, wanted, uncapped)
+    # Models with a per-worker concurrency: at most their free slots, orgs in the same turn.
+    for model in capped:
+        for org in orgs:
+            wanted = min(
+                scope.slots[model] - claim.count(model),
+                limit - len(claim.runs),
+                capacity.get(org, limit) - claim.count(org=org),
+            )
+            if wanted > 0:
+                await claim.take(org, wanted, [_runs.c.model_id == model])
+    batch_ids = {run.batch_id for run in claim.runs if run.batch_id is not None}
+    if batch_ids:
+        await session.execute(
+            update(_batches)
+            .where(_batches.c.id.in_(batch_ids), _batches.c.status_code == BatchStatus.QUEUED)
+            .values(status_code=BatchStatus.RUNNING, started_at=now)
+        )
+    return claim.runs
+
+
+@dataclass
+class _Claim:
+    """One claim's statements, and the runs they took."""
+
+    session: AsyncSession
+    worker_id: str
+    now: datetime
+    lease: timedelta
+    runs: list[ClaimedRun] = field(default_factory=list)
+
+    def count(self, model: uuid.UUID | None = None, *, org: uuid.UUID | None = None) -> int:
+        return sum(
+            1
+            for run in self.runs
+            if (model is None or run.model_id == model) and (org is None or run.org_id == org)
+        )
+
+    async def take(
+        self, org: uuid.UUID, wanted: int, criteria: Sequence[ColumnElement[bool]]
+    ) -> None:
+        # Core statements on the tables: the ORM's bulk UPDATE path costs more than the claim.
         due = (
             select(_runs.c.id)
             .where(
                 _runs.c.status_code == RunStatus.QUEUED,
                 _runs.c.org_id == org,
-                _runs.c.available_at <= now,
+                _runs.c.available_at <= self.now,
+                *criteria,
             )
             .order_by(_runs.c.available_at, _runs.c.id)
             .limit(wanted)
         )
-        if _is_postgres(session):
+        if _is_postgres(self.session):
             due = due.with_for_update(skip_locked=True)
         statement = (
             update(_runs)
@@ -172,9 +237,9 @@ async def claim_due_runs(
             .values(
                 status_code=RunStatus.RUNNING,
                 attempt=_runs.c.attempt + 1,
-                lease_owner=worker_id,
-                lease_expires_at=now + lease,
-                started_at=func.coalesce(_runs.c.started_at, now),
+                lease_owner=self.worker_id,
+                lease_expires_at=self.now + self.lease,
+                started_at=func.coalesce(_runs.c.started_at, self.now),
             )
             .returning(
                 _runs.c.id,
@@ -183,23 +248,15 @@ async def claim_due_runs(
                 _runs.c.batch_id,
                 _runs.c.model_id,
                 _runs.c.input,
-                _started_before(now),
+                _started_before(self.now),
             )
         )
-        claimed.extend(
-            ClaimedRun(run_id, attempt, org_id, batch_id, model_id, given, started or now)
+        self.runs.extend(
+            ClaimedRun(run_id, attempt, org_id, batch_id, model_id, given, started or self.now)
             for run_id, attempt, org_id, batch_id, model_id, given, started in (
-                await session.execute(statement)
+                await self.session.execute(statement)
             )
         )
-    batch_ids = {run.batch_id for run in claimed if run.batch_id is not None}
-    if batch_ids:
-        await session.execute(
-            update(_batches)
-            .where(_batches.c.id.in_(batch_ids), _batches.c.status_code == BatchStatus.QUEUED)
-            .values(status_code=BatchStatus.RUNNING, started_at=now)
-        )
-    return claimed
 
 
 async def renew_leases(
@@ -241,3 +298,45 @@ async def expired_leases(
     if _is_postgres(session):
         statement = statement.with_for_update(skip_locked=True)
     return [ExpiredLease(*row) for row in await session.execute(statement)]
+
+
+async def take_overdue_runs(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    queue_timeouts: Mapping[uuid.UUID, float],
+    lease: timedelta,
+    now: datetime,
+    limit: int = 500,
+) -> list[tuple[uuid.UUID, int]]:
+    """Queued runs that waited longer than their model's `queue_timeout_s` (no worker took
+    them), as `(run id, attempt)`. They are taken like a claim — without starting — so their
+    `NO_WORKER` failure goes through the same fenced completion as any other ending."""
+    overdue: list[tuple[uuid.UUID, int]] = []
+    for model_id, timeout_s in queue_timeouts.items():
+        due = (
+            select(_runs.c.id)
+            .where(
+                _runs.c.status_code == RunStatus.QUEUED,
+                _runs.c.model_id == model_id,
+                _runs.c.available_at < now - timedelta(seconds=timeout_s),
+            )
+            .limit(limit - len(overdue))
+        )
+        if _is_postgres(session):
+            due = due.with_for_update(skip_locked=True)
+        taken = await session.execute(
+            update(_runs)
+            .where(_runs.c.id.in_(due.scalar_subquery()))
+            .values(
+                status_code=RunStatus.RUNNING,
+                attempt=_runs.c.attempt + 1,
+                lease_owner=worker_id,
+                lease_expires_at=now + lease,
+            )
+            .returning(_runs.c.id, _runs.c.attempt)
+        )
+        overdue.extend((run_id, attempt) for run_id, attempt in taken)
+        if len(overdue) >= limit:
+            break
+    return overdue

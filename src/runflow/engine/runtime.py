@@ -28,6 +28,9 @@ class ModelRuntime:
     provider_code: str = "builtin"
     provider_settings: Mapping[str, Any] = field(default_factory=dict)
     media_inputs: Mapping[str, str] = field(default_factory=dict)
+    # Runs at once per worker (None: no limit); seconds a run may wait for a worker.
+    concurrency: int | None = None
+    queue_timeout_s: float | None = None
 
 
 async def load_runtimes(session: AsyncSession) -> dict[uuid.UUID, ModelRuntime]:
@@ -59,6 +62,8 @@ async def load_runtimes(session: AsyncSession) -> dict[uuid.UUID, ModelRuntime]:
                 for declared in model.inputs
                 if declared.variable_type_code in _MEDIA_TYPES
             },
+            concurrency=model.concurrency,
+            queue_timeout_s=model.queue_timeout_s,
         )
         for model in models
     }

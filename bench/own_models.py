@@ -1,0 +1,75 @@
+"""Own models end to end: 1,000 items of a no-op Python model, and of a no-op Cog predictor
+behind one real Cog server, against 1,000 `echo` items in the same run (DESIGN §13).
+
+Each model gets 10 batches × 100 items over real HTTP, timed until the 10 callbacks arrived;
+the rounds interleave (echo, python, cog, echo, …) so the machine's drift hits each alike.
+Prints the median items/s per model and its overhead per item over `echo`.
+
+    .venv/bin/python -m bench.own_models [sqlite|postgres] [rounds]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+from bench.deployment import deployment
+from bench.receiver import CallbackReceiver
+
+BATCHES = 10
+ITEMS = 100
+MODELS_FILE = Path(__file__).parent / "models" / "models.toml"
+MODELS = ("runflow/echo", "bench/noop-python")
+
+
+async def one_round(base_url: str, api_key: str, model: str) -> float:
+    """Seconds from the first POST to the last callback of BATCHES × ITEMS items of `model`."""
+    receiver = CallbackReceiver(expected=BATCHES)
+    receiver.serve_in_thread()
+    headers = {"Authorization": f"Bearer {api_key}"}
+    inputs = [{"message": f"item {i}"} for i in range(ITEMS)]
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
+        started = time.time()
+        for n in range(BATCHES):
+            body = {"input": inputs, "callback_url": receiver.url(f"batch/{n}")}
+            response = await client.post(f"/v1/models/{model}/batches", json=body)
+            response.raise_for_status()
+        if not await asyncio.to_thread(receiver.all_arrived.wait, 300):
+            raise RuntimeError(f"{model}: only {len(receiver.arrivals)} callbacks arrived")
+    return max(receiver.arrivals.values()) - started
+
+
+def main(mode: str, rounds: int) -> None:
+    settings = {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8", "RUNFLOW_MODELS": str(MODELS_FILE)}
+    timings: defaultdict[str, list[float]] = defaultdict(list)
+    with deployment(mode, settings) as running:
+        time.sleep(1.0)  # let the worker finish starting too
+        asyncio.run(one_round(running.base_url, running.api_key, "runflow/echo"))  # warm-up
+        for _ in range(rounds):
+            for model in MODELS:
+                timings[model].append(
+                    asyncio.run(one_round(running.base_url, running.api_key, model))
+                )
+    total = BATCHES * ITEMS
+    echo = statistics.median(timings["runflow/echo"])
+    print(f"{mode}: {total} items per model, median of {rounds} interleaved rounds")
+    for model in MODELS:
+        elapsed = statistics.median(timings[model])
+        overhead = (elapsed - echo) / total * 1e6
+        line = f"  {model:<20} {elapsed:6.2f} s  {total / elapsed:8,.0f} items/s"
+        if model != "runflow/echo":
+            line += f"  {overhead:+8,.0f} µs per item over echo"
+        print(line)
+
+
+if __name__ == "__main__":
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "sqlite",
+        int(sys.argv[2]) if len(sys.argv) > 2 else 3,
+    )
