@@ -50,7 +50,11 @@ from runflow.engine.providers import (
     until_outcome,
 )
 from runflow.engine.providers.python_context import RunContext, StopSignal
-from runflow.engine.providers.python_outputs import UnsupportedOutput, artifacts_of
+from runflow.engine.providers.python_outputs import (
+    UnsupportedOutput,
+    artifacts_of,
+    has_media,
+)
 from runflow.engine.providers.python_process import (
     ProcessDied,
     ProcessOutcome,
@@ -157,8 +161,8 @@ class PythonProvider(Provider):
 
     async def _outcome(self, execution: _Execution) -> Finished | Failed:
         job = execution.job
-        with tempfile.TemporaryDirectory(prefix="runflow-run-") as scratch:
-            inputs = await self._inputs(job, Path(scratch))
+        with _Scratch() as scratch:
+            inputs = await self._inputs(job, scratch)
             try:
                 if job.settings.get("process"):
                     ran = await self._in_process(execution, inputs)
@@ -174,7 +178,7 @@ class PythonProvider(Provider):
                 raise _model_error(job, exc, "run") from None
             if execution.stop.is_set():
                 return _cancelled()
-            output, files = await self._output(job, ran.result, Path(scratch))
+            output, files = await self._output(job, ran.result, scratch)
         urls = await self._media.store_outputs(job, files) if files else {}
         return Finished(
             {**output, **urls},
@@ -254,13 +258,13 @@ class PythonProvider(Provider):
                 raise _model_error(job, exc, "setup") from None
             _SET_UP.add(callables.key)
 
-    async def _inputs(self, job: Job, scratch: Path) -> dict[str, Any]:
+    async def _inputs(self, job: Job, scratch: _Scratch) -> dict[str, Any]:
         """The validated input, media resolved: images opened, videos as local files."""
         resolved = await self._media.resolve_inputs(job)
         inputs = dict(job.input)
         for name, data in resolved.items():
             if job.media_inputs[name] == VariableType.VIDEO:
-                path = scratch / f"{name}{_video_suffix(data)}"
+                path = await asyncio.to_thread(scratch.path) / f"{name}{_video_suffix(data)}"
                 await asyncio.to_thread(path.write_bytes, data)
                 inputs[name] = path
             else:
@@ -268,16 +272,38 @@ class PythonProvider(Provider):
         return inputs
 
     async def _output(
-        self, job: Job, result: object, scratch: Path
+        self, job: Job, result: object, scratch: _Scratch
     ) -> tuple[dict[str, Any], dict[str, Artifact | list[Artifact]]]:
         if not isinstance(result, dict):
             raise ModelError(
                 f"The model returned {type(result).__name__}; run() must return a dict."
             )
         try:
-            return await asyncio.to_thread(artifacts_of, result, scratch)
+            if has_media(result):  # encoding and sniffing files: off the loop
+                return await asyncio.to_thread(artifacts_of, result, scratch.path)
+            return artifacts_of(result, scratch.path)
         except UnsupportedOutput as exc:
             raise ModelError(str(exc)) from None
+
+
+class _Scratch:
+    """A run's temporary folder, made on first use (most runs never need one) and removed
+    with everything in it when the run ends."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def path(self) -> Path:
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="runflow-run-")
+        return Path(self._folder.name)
+
+    def __enter__(self) -> _Scratch:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
 
 
 def _model_error(job: Job, exc: Exception, stage: str) -> ModelError:

@@ -9,6 +9,7 @@ None, and lists and dicts of them) stay in the output as they are.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,18 @@ class UnsupportedOutput(ValueError):
     """A returned value the service cannot keep."""
 
 
+def has_media(result: dict[Any, Any]) -> bool:
+    """Whether any value is media (to encode or sniff, off the event loop)."""
+    return any(
+        _is_media(value) or (isinstance(value, list) and any(_is_media(item) for item in value))
+        for value in result.values()
+    )
+
+
 def artifacts_of(
-    result: dict[Any, Any], scratch: Path
+    result: dict[Any, Any], scratch: Callable[[], Path]
 ) -> tuple[dict[str, Any], dict[str, Artifact | list[Artifact]]]:
+    """The JSON output and the files; `scratch()` makes the run's folder for bytes values."""
     output: dict[str, Any] = {}
     files: dict[str, Artifact | list[Artifact]] = {}
     for key, value in result.items():
@@ -46,7 +56,9 @@ def _is_media(value: object) -> bool:
     return isinstance(value, Image.Image | bytes | bytearray | Path)
 
 
-def _artifact(name: str, value: Image.Image | bytes | bytearray | Path, scratch: Path) -> Artifact:
+def _artifact(
+    name: str, value: Image.Image | bytes | bytearray | Path, scratch: Callable[[], Path]
+) -> Artifact:
     if isinstance(value, Image.Image):
         encoded = io.BytesIO()
         value.save(encoded, format="PNG")
@@ -55,7 +67,8 @@ def _artifact(name: str, value: Image.Image | bytes | bytearray | Path, scratch:
         if not value.is_file():
             raise UnsupportedOutput(f"Output `{name}`: {value} is not a file.")
         return _sniffed(name, value, value.read_bytes())
-    path = scratch / f"output-{len(list(scratch.iterdir()))}"
+    folder = scratch()
+    path = folder / f"output-{len(list(folder.iterdir()))}"
     path.write_bytes(value)
     return _sniffed(name, path, bytes(value))
 
