@@ -17,7 +17,7 @@ _COLUMNS: Columns = {
     **{name: getattr(Batch, name) for name in BatchSummary.model_fields if hasattr(Batch, name)},
     "target_type": Batch.target_type_code,
     "metadata": Batch.metadata_,
-    "links": (Batch.id,),
+    "links": (Batch.id, Batch.retry_of),
 }
 
 BATCHES = Listing(
@@ -52,6 +52,6 @@ async def list_batches(
     listed = await read_list(session, BATCHES, params, codec, parent=org_id, where=where)
     if listed.request.wants("links"):
         for values, row in zip(listed.values, listed.rows, strict=True):
-            values["links"] = links_for(row["id"])
+            values["links"] = links_for(row["id"], row["retry_of"])
     items = [BatchSummary.model_construct(**values) for values in listed.values]
     return BatchList(items=items, **listed.cursors), listed.request.fields

@@ -36,6 +36,8 @@ class Batch(IdMixin, CreatedAtMixin, Base):
     target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("models.id"))
     status_code: Mapped[str] = mapped_column(String(30), default=BatchStatus.QUEUED, index=True)
     source_code: Mapped[str] = mapped_column(String(30), default="api")
+    # The batch whose items this one retries (`POST /v1/batches/{id}/retry`), if any.
+    retry_of: Mapped[uuid.UUID | None]
     items_total: Mapped[int]
     items_succeeded: Mapped[int] = mapped_column(default=0)
     items_failed: Mapped[int] = mapped_column(default=0)

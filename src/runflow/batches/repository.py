@@ -108,6 +108,19 @@ async def item_handles(
     return (await session.execute(statement)).all()
 
 
+async def item_inputs(
+    session: AsyncSession, batch_id: uuid.UUID
+) -> Sequence[Row[str | None, str, dict[str, Any]]]:
+    """`(client_ref, status_code, input)` of each item's run, in order."""
+    statement = (
+        select(BatchItem.client_ref, Run.status_code, Run.input)
+        .join(Run, Run.id == BatchItem.run_id)
+        .where(BatchItem.batch_id == batch_id)
+        .order_by(BatchItem.sequence_index)
+    )
+    return (await session.execute(statement)).all()
+
+
 Outcome = Row[*tuple[Any, ...]]
 
 

@@ -20,6 +20,7 @@ from runflow.batches.schemas import (
     BatchItemPage,
     BatchList,
     BatchRead,
+    BatchRetry,
 )
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.catalog.router import OwnerPath, SlugPath
@@ -137,6 +138,50 @@ async def cancel_batch(
     cancelled = await service.cancel_batch(session, principal, batch_id, outbox)
     background.add_task(outbox.notify_sender)
     return cancelled
+
+
+@router.post(
+    "/v1/batches/{id}/retry",
+    summary="Retry a batch's failed items",
+    operation_id="retryBatch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BatchRead,
+    dependencies=[JsonBody],
+    responses={
+        409: ERROR_RESPONSES[400]
+        | {
+            "description": "The batch is still running, no item ended as asked, the model "
+            "is unavailable (`MODEL_UNAVAILABLE`), or the Idempotency-Key was reused"
+        }
+    },
+)
+async def retry_batch(
+    batch_id: BatchIdInPath,
+    body: BatchRetry,
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    idempotency_key: IdempotencyKey,
+    egress: Egress,
+) -> Response:
+    """A new batch of the items that ended failed or cancelled (or as `status_codes` says):
+    same inputs, same `client_ref`s, same callback URL unless another is given;
+    `links.retry_of` names this batch."""
+
+    async def create() -> BatchRead:
+        new = await service.prepare_retry(session, principal, batch_id, body, egress)
+        await service.write_batch(session, new)
+        return await service.read_batch(session, principal, new.response.id)
+
+    return await create_once(
+        request,
+        session,
+        org_id=principal.org_id,
+        key=idempotency_key,
+        body=body,
+        create=create,
+        after_commit=lambda: wake_dispatcher(request.app),
+    )
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -60,6 +60,26 @@ class BatchItemHandle(Schema):
     client_ref: str | None = None
     run_id: uuid.UUID
     status_code: str
+
+
+RetryableStatus = Literal["succeeded", "failed", "cancelled"]
+
+
+class BatchRetry(BaseModel):
+    """POST body for a retry: which items to run again (by how they ended)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"status_codes": ["failed"]}]},
+    )
+
+    status_codes: Annotated[list[RetryableStatus], Field(min_length=1, max_length=3)] = [
+        "failed",
+        "cancelled",
+    ]
+    callback_url: Annotated[CallbackUrl | None, Field(title="Callback Url")] = None
+
+    _check_callback_url = field_validator("callback_url")(check_callback_url)
 
 
 class BatchCreated(Schema):

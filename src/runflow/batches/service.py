@@ -21,10 +21,12 @@ from runflow.batches.schemas import (
     BatchCreated,
     BatchItemHandle,
     BatchRead,
+    BatchRetry,
     BatchSummary,
 )
 from runflow.callbacks.outbox import Outbox
 from runflow.catalog.dispatch import DispatchTarget, dispatch_target
+from runflow.catalog.models import Model
 from runflow.catalog.validation import check_input
 from runflow.db.group_commit import GroupCommit
 from runflow.errors import Conflict, NotFound, ValidationFailed
@@ -97,6 +99,8 @@ async def prepare_batch(
     slug: str,
     request: BatchCreate,
     egress: EgressGuard,
+    *,
+    retry_of: uuid.UUID | None = None,
 ) -> NewBatch:
     model = await dispatch_target(session, principal.org_id, owner, slug)
     if model is None:
@@ -122,7 +126,8 @@ async def prepare_batch(
         "target_type_code": TARGET_TYPE,
         "target_id": model.id,
         "status_code": BatchStatus.QUEUED,
-        "source_code": "api",
+        "source_code": "api" if retry_of is None else "retry",
+        "retry_of": retry_of,
         "items_total": len(resolved),
         "items_succeeded": 0,
         "items_failed": 0,
@@ -210,9 +215,50 @@ async def write_batch_with_others(
     return new.response
 
 
-def links_for(batch_id: uuid.UUID) -> dict[str, str]:
+async def prepare_retry(
+    session: AsyncSession,
+    principal: Principal,
+    batch_id: uuid.UUID,
+    request: BatchRetry,
+    egress: EgressGuard,
+) -> NewBatch:
+    """A new batch of the items of a finished batch that ended in `request.status_codes`:
+    their stored inputs (recorded seeds and media ids included) and `client_ref`s, the
+    batch's metadata, and its callback URL unless another is given. 409 while the batch
+    runs, or when no item matches."""
+    batch = await repository.get_batch(session, principal.org_id, batch_id)
+    if batch is None:
+        raise NotFound(f"Batch {batch_id} does not exist.")
+    if not BatchStatus(batch.status_code).is_terminal:
+        raise Conflict(f"Batch {batch_id} is still {batch.status_code}; retry it once it ends.")
+    wanted = set(request.status_codes)
+    items = [
+        {**run_input, "client_ref": client_ref} if client_ref is not None else dict(run_input)
+        for client_ref, status_code, run_input in await repository.item_inputs(session, batch.id)
+        if status_code in wanted
+    ]
+    if not items:
+        raise Conflict(
+            f"No item of batch {batch_id} ended {' or '.join(sorted(wanted))}; nothing to retry."
+        )
+    model = await session.get(Model, batch.target_id)
+    assert model is not None  # a batch's model is never deleted, only made unavailable
+    again = BatchCreate.model_construct(
+        input=items,
+        metadata=batch.metadata_,
+        callback_url=request.callback_url or batch.callback_url,
+    )
+    return await prepare_batch(
+        session, principal, model.owner, model.slug, again, egress, retry_of=batch.id
+    )
+
+
+def links_for(batch_id: uuid.UUID, retry_of: uuid.UUID | None = None) -> dict[str, str]:
     base = f"/v1/batches/{batch_id}"
-    return {"self": base, "items": f"{base}/items", "callback": f"{base}/callback"}
+    links = {"self": base, "items": f"{base}/items", "callback": f"{base}/callback"}
+    if retry_of is not None:
+        links["retry_of"] = f"/v1/batches/{retry_of}"
+    return links
 
 
 def _summary_fields(batch: Batch) -> dict[str, Any]:
@@ -241,7 +287,7 @@ def _summary_fields(batch: Batch) -> dict[str, Any]:
         "created_at": batch.created_at,
         "started_at": batch.started_at,
         "completed_at": batch.completed_at,
-        "links": links_for(batch.id),
+        "links": links_for(batch.id, batch.retry_of),
     }
 
 

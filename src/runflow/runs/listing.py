@@ -25,7 +25,7 @@ _RUN_COLUMNS: Columns = {
     "metadata": Run.metadata_,
     "has_logs": exists().where(RunLog.run_id == Run.id),
     "has_node_runs": exists().where(NodeRun.run_id == Run.id),
-    "links": (Run.id, Run.batch_id),
+    "links": (Run.id, Run.batch_id, Run.rerun_of),
 }
 
 # A run's live state, filtered the same way wherever runs show up: batch items use these too.
@@ -104,7 +104,7 @@ async def list_runs(
     )
     if listed.request.wants("links"):
         for values, row in zip(listed.values, listed.rows, strict=True):
-            values["links"] = run_links(row["id"], row["batch_id"])
+            values["links"] = run_links(row["id"], row["batch_id"], row["rerun_of"])
     items = [RunRead.model_construct(**values) for values in listed.values]
     return RunList(items=items, **listed.cursors), listed.request.fields
 

@@ -57,6 +57,8 @@ class Run(IdMixin, CreatedAtMixin, Base):
     resolved_template_id: Mapped[uuid.UUID | None]
     status_code: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED)
     source_code: Mapped[str] = mapped_column(String(30), default="api")
+    # The run this one re-runs (`POST /v1/runs/{id}/rerun`), if any.
+    rerun_of: Mapped[uuid.UUID | None]
     input: Mapped[dict[str, Any]]
     output: Mapped[dict[str, Any] | None]
     context: Mapped[dict[str, Any] | None]

@@ -24,6 +24,7 @@ from runflow.runs.schemas import (
     RunList,
     RunLogList,
     RunRead,
+    RunRerun,
 )
 
 router = APIRouter(tags=["Runs"], responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
@@ -99,6 +100,38 @@ async def cancel_run(
     cancelled = await service.cancel_run(session, principal, run_id, outbox)
     background.add_task(outbox.notify_sender)
     return cancelled
+
+
+@router.post(
+    "/v1/runs/{id}/rerun",
+    summary="Re-run a run",
+    operation_id="rerunRun",
+    responses=CREATE_CONFLICT,
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunRead,
+    dependencies=[JsonBody],
+)
+async def rerun_run(
+    run_id: RunIdInPath,
+    body: RunRerun,
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    idempotency_key: IdempotencyKey,
+    egress: Egress,
+) -> Response:
+    """A new run of the same model with this run's stored input (its recorded seed
+    included) and `input`'s overrides on top, validated again; `links.rerun_of` names this
+    run. A run of a batch re-runs on its own."""
+    return await create_once(
+        request,
+        session,
+        org_id=principal.org_id,
+        key=idempotency_key,
+        body=body,
+        create=lambda: service.rerun(session, principal, run_id, body, egress),
+        after_commit=lambda: wake_dispatcher(request.app),
+    )
 
 
 @router.get(

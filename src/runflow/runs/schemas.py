@@ -37,6 +37,22 @@ class RunCreate(BaseModel):
     _check_metadata = field_validator("metadata")(check_metadata)
 
 
+class RunRerun(BaseModel):
+    """POST body for a re-run: overrides merged into the run's stored input."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"input": {"seed": 42}}]},
+    )
+
+    input: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    callback_url: CallbackUrl | None = None
+
+    _check_callback_url = field_validator("callback_url")(check_callback_url)
+    _check_metadata = field_validator("metadata")(check_metadata)
+
+
 class RunLogRead(Schema):
     id: uuid.UUID
     run_id: uuid.UUID

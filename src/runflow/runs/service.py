@@ -10,6 +10,7 @@ from runflow.auth.dependencies import Principal
 from runflow.batches.lifecycle import record_cancelled_items
 from runflow.callbacks.outbox import Outbox
 from runflow.catalog.dispatch import dispatch_target
+from runflow.catalog.models import Model
 from runflow.catalog.validation import check_input
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
@@ -19,18 +20,22 @@ from runflow.runs import repository
 from runflow.runs.destinations import vet_destinations
 from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
-from runflow.runs.schemas import RunCreate, RunRead
+from runflow.runs.schemas import RunCreate, RunRead, RunRerun
 
 
 def links_for(run: Run) -> dict[str, str]:
-    return run_links(run.id, run.batch_id)
+    return run_links(run.id, run.batch_id, run.rerun_of)
 
 
-def run_links(run_id: uuid.UUID, batch_id: uuid.UUID | None) -> dict[str, str]:
+def run_links(
+    run_id: uuid.UUID, batch_id: uuid.UUID | None, rerun_of: uuid.UUID | None = None
+) -> dict[str, str]:
     base = f"/v1/runs/{run_id}"
     links = {"self": base, "logs": f"{base}/logs", "node_runs": f"{base}/node-runs"}
     if batch_id is not None:
         links["batch"] = f"/v1/batches/{batch_id}"
+    if rerun_of is not None:
+        links["rerun_of"] = f"/v1/runs/{rerun_of}"
     return links
 
 
@@ -48,6 +53,8 @@ async def create_run(
     slug: str,
     request: RunCreate,
     egress: EgressGuard,
+    *,
+    rerun_of: uuid.UUID | None = None,
 ) -> RunRead:
     model = await dispatch_target(session, principal.org_id, owner, slug)
     if model is None:
@@ -71,7 +78,8 @@ async def create_run(
         target_type="model",
         target_version=model.version,
         status_code=RunStatus.QUEUED,
-        source_code="api",
+        source_code="api" if rerun_of is None else "rerun",
+        rerun_of=rerun_of,
         input=check.value,
         client_ref=request.client_ref,
         callback_url=request.callback_url,
@@ -84,6 +92,33 @@ async def create_run(
     session.add(run)
     await session.flush()
     return run_read(run)
+
+
+async def rerun(
+    session: AsyncSession,
+    principal: Principal,
+    run_id: uuid.UUID,
+    request: RunRerun,
+    egress: EgressGuard,
+) -> RunRead:
+    """A new lone run of the same model: the run's stored input (its recorded seed and media
+    ids included) with `request.input` on top, validated again. Metadata, callback URL and
+    `client_ref` carry over unless given."""
+    found = await repository.get_run(session, principal.org_id, run_id)
+    if found is None:
+        raise NotFound(f"Run {run_id} does not exist.")
+    original = found[0]
+    model = await session.get(Model, original.model_id)
+    assert model is not None  # a run's model is never deleted, only made unavailable
+    again = RunCreate.model_construct(
+        input={**original.input, **(request.input or {})},
+        metadata=request.metadata if request.metadata is not None else original.metadata_,
+        callback_url=request.callback_url or original.callback_url,
+        client_ref=original.client_ref,
+    )
+    return await create_run(
+        session, principal, model.owner, model.slug, again, egress, rerun_of=original.id
+    )
 
 
 async def read_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> RunRead:
