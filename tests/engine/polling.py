@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+TERMINAL_RUN = {"succeeded", "failed", "cancelled"}
 TERMINAL_BATCH = {"succeeded", "partially_succeeded", "failed", "cancelled"}
 
 
@@ -32,6 +33,17 @@ async def terminal_batch(
     async def probe() -> dict[str, Any] | None:
         body: dict[str, Any] = (await client.get(f"/v1/batches/{batch_id}", headers=headers)).json()
         return body if body["status_code"] in TERMINAL_BATCH else None
+
+    result: dict[str, Any] = await eventually(probe, timeout_s=timeout_s)
+    return result
+
+
+async def terminal_run(
+    client: httpx.AsyncClient, headers: dict[str, str], run_id: str, timeout_s: float = 30.0
+) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        run: dict[str, Any] = (await client.get(f"/v1/runs/{run_id}", headers=headers)).json()
+        return run if run["status_code"] in TERMINAL_RUN else None
 
     result: dict[str, Any] = await eventually(probe, timeout_s=timeout_s)
     return result

@@ -11,22 +11,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.engine.polling import create_batch, eventually, terminal_batch
+from tests.engine.polling import create_batch, eventually, terminal_batch, terminal_run
 
 pytestmark = pytest.mark.engine(worker_concurrency=4)
-
-TERMINAL = {"succeeded", "failed", "cancelled"}
-
-
-async def finished_run(
-    client: httpx.AsyncClient, auth: dict[str, str], run_id: str
-) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        run: dict[str, Any] = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
-        return run if run["status_code"] in TERMINAL else None
-
-    result: dict[str, Any] = await eventually(probe, timeout_s=30)
-    return result
 
 
 async def post_run(
@@ -45,7 +32,7 @@ async def test_single_echo_run_succeeds_with_logs_and_node_runs(
     assert created["status_code"] == "queued"
     assert created["batch_id"] is None
 
-    run = await finished_run(client, auth, created["id"])
+    run = await terminal_run(client, auth, created["id"])
 
     assert run["status_code"] == "succeeded"
     assert run["output"] == {"message": "solo"}
@@ -63,7 +50,7 @@ async def test_failed_run_reports_its_failure_and_costs_nothing(
     created = await post_run(
         client, auth, "runflow/echo", {"input": {"fail": True, "fail_message": "no"}}
     )
-    run = await finished_run(client, auth, created["id"])
+    run = await terminal_run(client, auth, created["id"])
     assert run["status_code"] == "failed"
     assert (run["failure_code"], run["failure_message"], run["failure_stage_code"]) == (
         "MODEL_ERROR",
@@ -87,7 +74,7 @@ async def test_cancelling_a_running_run_ends_it_cancelled(
     await eventually(running)
     response = await client.post(f"/v1/runs/{created['id']}/cancel", headers=auth)
     assert response.status_code == 200
-    run = await finished_run(client, auth, created["id"])
+    run = await terminal_run(client, auth, created["id"])
     assert run["status_code"] == "cancelled"
     assert run["cost"] == "0"
     again = await client.post(f"/v1/runs/{created['id']}/cancel", headers=auth)
@@ -140,12 +127,12 @@ async def test_txt2img_output_downloads_and_seed_reruns_hit_the_node_cache(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     base = {"prompt": "a lighthouse at dusk", "width": 128, "height": 96, "steps": 4}
-    first = await finished_run(
+    first = await terminal_run(
         client,
         auth,
         (await post_run(client, auth, "runflow/txt2img", {"input": {**base, "seed": 1}}))["id"],
     )
-    second = await finished_run(
+    second = await terminal_run(
         client,
         auth,
         (await post_run(client, auth, "runflow/txt2img", {"input": {**base, "seed": 2}}))["id"],
@@ -171,7 +158,7 @@ async def test_face_detect_runs_on_a_data_uri(
     Image.new("RGB", (64, 48), (120, 120, 120)).save(buffer, format="PNG")
     uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     created = await post_run(client, auth, "runflow/face-detect", {"input": {"image": uri}})
-    run = await finished_run(client, auth, created["id"])
+    run = await terminal_run(client, auth, created["id"])
     assert run["status_code"] == "succeeded"
     assert run["output"]["count"] == 0
     assert run["output"]["faces"] == []

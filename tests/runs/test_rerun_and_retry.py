@@ -9,22 +9,9 @@ import pytest
 
 from tests.batches.helpers import assert_error
 from tests.conftest import MakeKey
-from tests.engine.polling import create_batch, eventually, terminal_batch
+from tests.engine.polling import create_batch, terminal_batch, terminal_run
 
 pytestmark = pytest.mark.engine(worker_concurrency=8)
-
-TERMINAL = {"succeeded", "failed", "cancelled"}
-
-
-async def finished_run(
-    client: httpx.AsyncClient, auth: dict[str, str], run_id: str
-) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        run: dict[str, Any] = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
-        return run if run["status_code"] in TERMINAL else None
-
-    result: dict[str, Any] = await eventually(probe, timeout_s=30)
-    return result
 
 
 async def run_ids(client: httpx.AsyncClient, auth: dict[str, str]) -> list[str]:
@@ -43,7 +30,7 @@ async def test_a_rerun_keeps_the_stored_input_and_recorded_seed_under_overrides(
         headers=auth,
     )
     assert created.status_code == 201, created.text
-    original = await finished_run(client, auth, created.json()["id"])
+    original = await terminal_run(client, auth, created.json()["id"])
     seed = original["input"]["seed"]
 
     same = await client.post(f"/v1/runs/{original['id']}/rerun", json={}, headers=auth)
@@ -53,8 +40,8 @@ async def test_a_rerun_keeps_the_stored_input_and_recorded_seed_under_overrides(
 
     assert same.status_code == 201, same.text
     assert changed.status_code == 201, changed.text
-    again = await finished_run(client, auth, same.json()["id"])
-    wider = await finished_run(client, auth, changed.json()["id"])
+    again = await terminal_run(client, auth, same.json()["id"])
+    wider = await terminal_run(client, auth, changed.json()["id"])
     assert again["input"] == original["input"]
     assert again["links"]["rerun_of"] == f"/v1/runs/{original['id']}"
     assert again["metadata"] == {"job": "a"}
@@ -79,7 +66,7 @@ async def test_a_run_of_a_batch_reruns_on_its_own_once_per_idempotency_key(
     assert first.status_code == 201, first.text
     assert replay.json()["id"] == first.json()["id"]
     assert_error(other, 409, "CONFLICT")
-    rerun = await finished_run(client, auth, first.json()["id"])
+    rerun = await terminal_run(client, auth, first.json()["id"])
     assert rerun["batch_id"] is None
     assert rerun["output"] == {"message": "first"}
 
