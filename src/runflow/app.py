@@ -26,6 +26,8 @@ from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
 from runflow.errors import install_error_handlers
 from runflow.keyring.service import CURSOR_SECRET, service_secret
+from runflow.live.changes import changes_of, listening
+from runflow.live.router import router as live_router
 from runflow.media.router import router as media_router
 from runflow.middleware import AccessLog, BodySizeLimit
 from runflow.openapi import install_contract_openapi
@@ -91,8 +93,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             app.state.dispatcher = build_dispatcher(database, settings, outbox)
             await app.state.dispatcher.start()
         log.info("started", database=database.engine.url.render_as_string(hide_password=True))
+        changes = listening(settings.resolved_database_url, changes_of(database.engine.url))
         try:
-            yield
+            async with changes:
+                yield
         finally:
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
@@ -129,6 +133,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         batches_router,
         callbacks_router,
         runs_router,
+        live_router,
         media_router,
         webhooks_router,
         account_router,

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.engine.polling import create_batch, terminal_batch
-from tests.engine.test_runs_api import finished_run, post_run
+from tests.engine.polling import create_batch, terminal_batch, terminal_run
+from tests.engine.test_runs_api import post_run
 
 pytestmark = pytest.mark.engine(worker_concurrency=4)
 
@@ -39,7 +39,7 @@ async def test_runs_filter_sort_project_and_page_both_ways(
         await post_run(client, auth, "runflow/echo", {"input": {"fail": i % 3 == 0}})
         for i in range(7)
     ]
-    runs = [await finished_run(client, auth, run["id"]) for run in created]
+    runs = [await terminal_run(client, auth, run["id"]) for run in created]
     failed = {run["id"] for run in runs if run["status_code"] == "failed"}
 
     forward, backward = await walk(
@@ -83,7 +83,7 @@ async def test_node_runs_and_logs_page_and_filter(
     created = await post_run(
         client, auth, "runflow/txt2img", {"input": {"prompt": "a hill", "width": 64, "height": 64}}
     )
-    run = await finished_run(client, auth, created["id"])
+    run = await terminal_run(client, auth, created["id"])
     url = f"/v1/runs/{run['id']}/node-runs"
 
     nodes, backward = await walk(client, auth, url, limit=2)

@@ -33,6 +33,7 @@ from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
 from runflow.kit.ids import new_id
+from runflow.live.changes import announce
 from runflow.runs import repository as runs
 from runflow.runs.destinations import vet_destinations
 from runflow.runs.models import Run, RunStatus
@@ -324,6 +325,7 @@ async def cancel_batch(
     if BatchStatus(batch.status_code).is_terminal:
         raise Conflict(f"Batch {batch_id} already ended as {batch.status_code}.")
     now = utcnow()
+    await announce(session, [batch.id])
     cancelled = await runs.cancel_queued(session, Run.batch_id == batch.id, now)
     await runs.request_cancel_of_running(session, Run.batch_id == batch.id, now)
     await record_cancelled_items(session, batch.id, cancelled, now, outbox, whole_batch=True)

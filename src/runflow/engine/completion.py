@@ -42,6 +42,7 @@ from runflow.callbacks.outbox import Outbox
 from runflow.db.json_rows import JsonRows
 from runflow.engine.models import NodeRun, RunLog
 from runflow.kit.ids import new_id
+from runflow.live.changes import announce
 from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
 
@@ -284,6 +285,7 @@ async def apply_completions(
         await _finish_batches(session, list(deltas), outbox)
     if lone_runs_with_callback:
         await enqueue_run_callbacks(session, lone_runs_with_callback, outbox)
+    await announce(session, [c.run_id for c in taken] + list(deltas))
     return len(taken)
 
 

@@ -64,6 +64,7 @@ from runflow.engine.runtime import ModelRuntime, load_runtimes
 from runflow.kit.clock import utcnow
 from runflow.kit.loops import end_loop
 from runflow.kit.write_behind import WriteBehind
+from runflow.live.changes import announce
 from runflow.runs.models import FailureStage, Run, RunStatus
 from runflow.workers import registry as workers
 from runflow.workers.patterns import ModelPatterns
@@ -232,6 +233,7 @@ class Dispatcher:
                         after_org=self._after_org,
                         scope=self._scope(),
                     )
+                    await announce(session, _changed_by(claimed))
             except Exception:
                 log.exception("claim_failed", worker_id=self.worker_id)
                 claimed = []
@@ -510,6 +512,7 @@ class Dispatcher:
             )
             if progress:
                 await session.execute(_PROGRESS, progress)
+                await announce(session, list(self._progress))
         for run_id in cancel_requested:
             if run_id in self._inflight:
                 # Cancels are rare: asking every provider spares tracking which one runs it.
@@ -654,6 +657,12 @@ class _Recorded:
         elif isinstance(event, Finished | Failed):
             self.outcome = event
         # Progress only matters while a run is in flight: the heartbeat publishes it.
+
+
+def _changed_by(claimed: list[ClaimedRun]) -> list[uuid.UUID]:
+    """The runs a claim started, and their batches."""
+    batches = {run.batch_id for run in claimed if run.batch_id is not None}
+    return [run.id for run in claimed] + list(batches)
 
 
 def _cancelled(run: ClaimedRun) -> Completion:

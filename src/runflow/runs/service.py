@@ -16,6 +16,7 @@ from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
 from runflow.kit.ids import new_id
+from runflow.live.changes import announce
 from runflow.runs import repository
 from runflow.runs.destinations import vet_destinations
 from runflow.runs.lifecycle import enqueue_run_callbacks
@@ -140,6 +141,7 @@ async def cancel_run(
     if RunStatus(run.status_code).is_terminal:
         raise Conflict(f"Run {run_id} already ended as {run.status_code}.")
     now = utcnow()
+    await announce(session, [run.id] if run.batch_id is None else [run.id, run.batch_id])
     if await repository.cancel_queued(session, Run.id == run.id, now) == 0:
         await repository.request_cancel_of_running(session, Run.id == run.id, now)
     elif run.batch_id is not None:
