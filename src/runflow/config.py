@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     log_format: str = Field(default="json", pattern="^(json|console)$")
     # Models files (DESIGN §13), comma-separated TOML paths; loaded by `serve` and `worker`.
     models: Annotated[tuple[Path, ...], NoDecode] = ()
+    # Where a worker receives its Cog servers' prediction webhooks, and the URL they use.
+    cog_webhook_bind: str = Field(default="127.0.0.1:0", pattern=r"^[^\s:]*:\d{1,5}$")
+    cog_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
     # Media (DESIGN §9). Stored under `data_dir/media` unless an S3 bucket is configured.
     media_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)

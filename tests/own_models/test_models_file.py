@@ -273,7 +273,7 @@ WORKFLOW = (
 def test_a_cog_model_keeps_its_url(tmp_path: Path) -> None:
     (spec,) = load_models_files([models_file(tmp_path, COG)])
     assert spec.provider_code == "cog"
-    assert spec.provider_settings == {"url": "http://127.0.0.1:5000"}
+    assert spec.provider_settings == {"url": "http://127.0.0.1:5000", "outputs": {}}
 
 
 def test_a_comfyui_model_reads_its_workflow_and_targets(tmp_path: Path) -> None:

@@ -274,7 +274,9 @@ def _provider_settings(entry: ModelEntry, root: Path) -> dict[str, Any]:
             "process": entry.process,
         }
     if provider == "cog":
-        return {"url": str(entry.url).rstrip("/")}
+        # The output's declared types say which values are files to keep as media.
+        outputs = {output.name: output.variable_type_code for output in entry.outputs}
+        return {"url": str(entry.url).rstrip("/"), "outputs": outputs}
     return {"url": str(entry.url).rstrip("/"), **_comfyui_settings(entry, root)}
 
 

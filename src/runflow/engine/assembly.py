@@ -14,7 +14,7 @@ from runflow.engine.dispatcher import Dispatcher, DispatcherConfig
 from runflow.engine.local import LocalProvider
 from runflow.engine.media_io import RunMedia
 from runflow.engine.node_cache import DiskNodeCache
-from runflow.engine.providers import python
+from runflow.engine.providers import Provider, cog, python
 from runflow.kit.egress import EgressGuard
 from runflow.media.fetch import MediaFetcher
 from runflow.media.library import MediaLibrary, media_storage
@@ -57,7 +57,15 @@ def build_dispatcher(database: Database, settings: Settings, outbox: Outbox) -> 
     provider = LocalProvider(
         media=media, cache=DiskNodeCache(settings.data_dir / "node-cache"), threads=threads
     )
-    providers = {python.PROVIDER_CODE: python.PythonProvider(media=media, threads=threads)}
+    providers: dict[str, Provider] = {
+        python.PROVIDER_CODE: python.PythonProvider(media=media, threads=threads),
+        cog.PROVIDER_CODE: cog.CogProvider(
+            media=media,
+            webhook_bind=settings.cog_webhook_bind,
+            webhook_url=settings.cog_webhook_url,
+            max_output_bytes=settings.media_max_bytes,
+        ),
+    }
     config = DispatcherConfig(
         concurrency=settings.worker_concurrency,
         lease=timedelta(seconds=settings.lease_s),
