@@ -316,7 +316,9 @@ def _comfyui_settings(entry: ModelEntry, root: Path) -> dict[str, Any]:
                     f"outputs[{index}].source: node {output.source!r} is not in the workflow"
                 )
             sources[output.name] = output.source
-    return {"workflow": nodes, "targets": targets, "sources": sources}
+    # Without `source`s, every output node's images go to the first declared output.
+    first = entry.outputs[0].name if entry.outputs else "images"
+    return {"workflow": nodes, "targets": targets, "sources": sources, "default_output": first}
 
 
 class EntryNotLoadable(Exception):

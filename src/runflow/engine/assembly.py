@@ -14,7 +14,7 @@ from runflow.engine.dispatcher import Dispatcher, DispatcherConfig
 from runflow.engine.local import LocalProvider
 from runflow.engine.media_io import RunMedia
 from runflow.engine.node_cache import DiskNodeCache
-from runflow.engine.providers import Provider, cog, python
+from runflow.engine.providers import Provider, cog, comfyui, python
 from runflow.kit.egress import EgressGuard
 from runflow.media.fetch import MediaFetcher
 from runflow.media.library import MediaLibrary, media_storage
@@ -65,6 +65,7 @@ def build_dispatcher(database: Database, settings: Settings, outbox: Outbox) -> 
             webhook_url=settings.cog_webhook_url,
             max_output_bytes=settings.media_max_bytes,
         ),
+        comfyui.PROVIDER_CODE: comfyui.ComfyUIProvider(media=media),
     }
     config = DispatcherConfig(
         concurrency=settings.worker_concurrency,

@@ -357,6 +357,10 @@ class Dispatcher:
             self._inflight_models.pop(run.id, None)
             self._progress.pop(run.id, None)
             self._slot_freed.set()
+            runtime = self._runtimes.get(run.model_id)
+            if runtime is not None and runtime.concurrency is not None:
+                # Its model's next run may start now: claim without waiting for the poll.
+                self._wake.set()
         self._attempts.pop(run.id, None)
         self._finish(run, completion)
 

@@ -34,12 +34,7 @@ import httpx
 import structlog
 
 from runflow.catalog.declarations import VariableType
-from runflow.engine.media_io import (
-    InputFetchFailed,
-    MediaStoreFailed,
-    OutputStoreFailed,
-    RunMedia,
-)
+from runflow.engine.media_io import RunMedia
 from runflow.engine.providers import (
     Failed,
     Finished,
@@ -51,6 +46,7 @@ from runflow.engine.providers import (
 )
 from runflow.engine.providers.cog_hooks import Prediction, WebhookReceiver
 from runflow.engine.providers.python_outputs import UnsupportedOutput, artifacts_of
+from runflow.engine.providers.remote import Misbehaved, Unavailable, settle
 
 log = structlog.get_logger(__name__)
 
@@ -60,14 +56,7 @@ _TERMINAL = {"succeeded", "failed", "canceled"}
 _KNOWN = _TERMINAL | {"starting", "processing"}
 # While waiting for the final report, the server is asked whether it still lives this often.
 _WATCH_INTERVAL_S = 2.0
-
-
-class _Unavailable(Exception):
-    """The server cannot take or keep the prediction now: worth another attempt."""
-
-
-class _NotCog(Exception):
-    """The answer is not a Cog prediction."""
+_READY_FOR_S = 1.0
 
 
 @dataclass
@@ -112,6 +101,7 @@ class CogProvider(Provider):
         self._max_output_bytes = max_output_bytes
         self._predictions: dict[uuid.UUID, _Prediction] = {}
         self._stopping: set[asyncio.Task[bool]] = set()
+        self._ready_until: dict[str, float] = {}  # by server URL, in loop time
 
     async def submit(self, job: Job) -> None:
         current = self._predictions.get(job.run_id)
@@ -164,25 +154,7 @@ class CogProvider(Provider):
     # -- one prediction --------------------------------------------------------------------
 
     async def _run(self, prediction: _Prediction) -> None:
-        emit = prediction.events.put_nowait
-        job = prediction.job
-        try:
-            emit(await self._outcome(prediction))
-        except asyncio.CancelledError:
-            raise
-        except _Unavailable as exc:
-            emit(Failed("PROVIDER_UNAVAILABLE", str(exc), "dispatch", retryable=True))
-        except _NotCog as exc:
-            emit(Failed("PROVIDER_ERROR", str(exc), "dispatch"))
-        except InputFetchFailed as exc:
-            emit(Failed("INPUT_FETCH_FAILED", str(exc), "dispatch"))
-        except MediaStoreFailed as exc:
-            emit(Failed("MEDIA_STORE_FAILED", str(exc), "dispatch", retryable=True))
-        except OutputStoreFailed as exc:
-            emit(Failed("OUTPUT_STORE_FAILED", str(exc), "output", retryable=True))
-        except Exception as exc:
-            log.exception("cog_provider_crashed", run_id=str(job.run_id), model=job.model)
-            emit(Failed("INTERNAL_ERROR", f"The run failed to execute ({type(exc).__name__})."))
+        await settle(prediction.job, self._outcome(prediction), prediction.events)
 
     async def _outcome(self, prediction: _Prediction) -> Finished | Failed:
         job = prediction.job
@@ -192,7 +164,8 @@ class CogProvider(Provider):
             "id": prediction.id,
             "input": await self._input(job),
             "webhook": hook,
-            "webhook_events_filter": ["start", "logs", "completed"],
+            # Logs are kept when the run ends: the final report, which has them all, is enough.
+            "webhook_events_filter": ["completed"],
         }
         accepted = await self._call(
             "PUT",
@@ -205,7 +178,7 @@ class CogProvider(Provider):
         _check(accepted)
         status = _json(accepted).get("status")
         if status not in _KNOWN:
-            raise _NotCog(f"The Cog server reported an unknown prediction status {status!r}.")
+            raise Misbehaved(f"The Cog server reported an unknown prediction status {status!r}.")
         final = await self._final(prediction)
         return await self._ended(job, final)
 
@@ -217,7 +190,7 @@ class CogProvider(Provider):
             try:
                 await self._http.get(f"{prediction.url}/health-check", timeout=5.0)
             except httpx.HTTPError as exc:
-                raise _Unavailable(
+                raise Unavailable(
                     f"The Cog server at {prediction.url} stopped answering during the "
                     f"prediction ({type(exc).__name__})."
                 ) from None
@@ -230,7 +203,7 @@ class CogProvider(Provider):
             return Failed("MODEL_ERROR", str(final.get("error") or "The prediction failed."))
         if status == "canceled":
             return Failed("CANCELLED", "The run was cancelled.")
-        raise _NotCog(f"The Cog server reported an unknown prediction status {status!r}.")
+        raise Misbehaved(f"The Cog server reported an unknown prediction status {status!r}.")
 
     async def _finished(self, job: Job, final: Prediction) -> Finished:
         declared: dict[str, str] = dict(job.settings.get("outputs") or {})
@@ -246,7 +219,7 @@ class CogProvider(Provider):
             try:
                 output, files = await asyncio.to_thread(artifacts_of, values, lambda: Path(scratch))
             except UnsupportedOutput as exc:
-                raise _NotCog(f"The Cog output could not be kept: {exc}") from None
+                raise Misbehaved(f"The Cog output could not be kept: {exc}") from None
         urls = await self._media.store_outputs(job, files) if files else {}
         metrics = final.get("metrics") or {}
         usage = {}
@@ -257,17 +230,25 @@ class CogProvider(Provider):
     # -- the server ------------------------------------------------------------------------
 
     async def _ready(self, url: str) -> None:
+        """Raise unless the server is ready; a ready answer holds for `_READY_FOR_S`, so a
+        stream of short predictions does not pay a health check each."""
+        now = asyncio.get_running_loop().time()
+        if self._ready_until.get(url, 0.0) > now:
+            return
         response = await self._call("GET", f"{url}/health-check")
         _check(response)
         status = _json(response).get("status")
         if status not in ("READY", "BUSY"):
-            raise _Unavailable(f"The Cog server at {url} is not ready (status {status!r}).")
+            self._ready_until.pop(url, None)
+            raise Unavailable(f"The Cog server at {url} is not ready (status {status!r}).")
+        self._ready_until[url] = now + _READY_FOR_S
 
     async def _call(self, method: str, url: str, **options: Any) -> httpx.Response:
         try:
             return await self._http.request(method, url, **options)
         except httpx.HTTPError as exc:
-            raise _Unavailable(
+            self._ready_until.clear()
+            raise Unavailable(
                 f"The Cog server at {url.split('/predictions')[0].split('/health-check')[0]} "
                 f"could not be reached ({type(exc).__name__})."
             ) from None
@@ -288,7 +269,7 @@ class CogProvider(Provider):
             try:
                 return base64.b64decode(value.partition(",")[2], validate=True)
             except (binascii.Error, ValueError):
-                raise _NotCog("The Cog output holds a data URI that is not base64.") from None
+                raise Misbehaved("The Cog output holds a data URI that is not base64.") from None
         if value.startswith(("http://", "https://")):
             return await self._download(value)
         return value
@@ -301,30 +282,30 @@ class CogProvider(Provider):
                 async for chunk in response.aiter_bytes():
                     data += chunk
                     if len(data) > self._max_output_bytes:
-                        raise _NotCog(f"The Cog output at {url} is larger than the media limit.")
+                        raise Misbehaved(f"The Cog output at {url} is larger than the media limit.")
                 return bytes(data)
         except httpx.HTTPError as exc:
-            raise _Unavailable(f"The Cog output at {url} could not be read: {exc}") from None
+            raise Unavailable(f"The Cog output at {url} could not be read: {exc}") from None
 
 
 def _check(response: httpx.Response) -> None:
     if response.status_code == 409:
-        raise _Unavailable("The Cog server is busy with another prediction (409).")
+        raise Unavailable("The Cog server is busy with another prediction (409).")
     if response.status_code >= 500:
-        raise _Unavailable(f"The Cog server answered {response.status_code}.")
+        raise Unavailable(f"The Cog server answered {response.status_code}.")
     if response.status_code >= 400:
-        raise _NotCog(f"The Cog server answered {response.status_code}: {_detail(response)}")
+        raise Misbehaved(f"The Cog server answered {response.status_code}: {_detail(response)}")
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
-        raise _NotCog(
+        raise Misbehaved(
             f"The Cog server answered {response.status_code} with a body that is not JSON."
         ) from None
     if not isinstance(body, dict):
-        raise _NotCog("The Cog server answered with JSON that is not an object.")
+        raise Misbehaved("The Cog server answered with JSON that is not an object.")
     return body
 
 
