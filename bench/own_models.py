@@ -101,9 +101,25 @@ async def one_round(base_url: str, api_key: str, model: str) -> float:
     return max(receiver.arrivals.values()) - started
 
 
+def cog_alone(url: str, predictions: int = 100) -> float:
+    """Predictions per second of the Cog server by itself: sequential synchronous requests."""
+    with httpx.Client(timeout=60) as client:
+        started = time.perf_counter()
+        for n in range(predictions):
+            while True:  # busy (409) for a moment after each prediction: ask again
+                response = client.post(f"{url}/predictions", json={"input": {"message": f"{n}"}})
+                if response.status_code != 409:
+                    break
+                time.sleep(0.005)
+            response.raise_for_status()
+        return predictions / (time.perf_counter() - started)
+
+
 def main(mode: str, rounds: int) -> None:
     timings: defaultdict[str, list[float]] = defaultdict(list)
     with cog_server() as url, tempfile.TemporaryDirectory() as folder:
+        alone = cog_alone(url)
+        print(f"the Cog server alone: {alone:,.1f} predictions/s ({1e6 / alone:,.0f} µs each)")
         cog_models = Path(folder) / "cog.toml"
         cog_models.write_text(COG_MODEL.replace("{url}", url))
         models = f"{MODELS_DIR / 'models.toml'},{cog_models}"

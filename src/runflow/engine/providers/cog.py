@@ -23,11 +23,9 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,7 +43,7 @@ from runflow.engine.providers import (
     until_outcome,
 )
 from runflow.engine.providers.cog_hooks import Prediction, WebhookReceiver
-from runflow.engine.providers.python_outputs import UnsupportedOutput, artifacts_of
+from runflow.engine.providers.python_outputs import Scratch, UnsupportedOutput, artifacts_of
 from runflow.engine.providers.remote import Misbehaved, Unavailable, settle
 
 log = structlog.get_logger(__name__)
@@ -57,6 +55,7 @@ _KNOWN = _TERMINAL | {"starting", "processing"}
 # While waiting for the final report, the server is asked whether it still lives this often.
 _WATCH_INTERVAL_S = 2.0
 _READY_FOR_S = 1.0
+_BUSY_FOR_S = 10.0
 
 
 @dataclass
@@ -167,12 +166,7 @@ class CogProvider(Provider):
             # Logs are kept when the run ends: the final report, which has them all, is enough.
             "webhook_events_filter": ["completed"],
         }
-        accepted = await self._call(
-            "PUT",
-            f"{prediction.url}/predictions/{prediction.id}",
-            json=body,
-            headers={"Prefer": "respond-async"},
-        )
+        accepted = await self._put(prediction, body)
         if accepted.status_code == 422:
             return Failed("MODEL_ERROR", f"The model refused the input: {_detail(accepted)}")
         _check(accepted)
@@ -181,6 +175,23 @@ class CogProvider(Provider):
             raise Misbehaved(f"The Cog server reported an unknown prediction status {status!r}.")
         final = await self._final(prediction)
         return await self._ended(job, final)
+
+    async def _put(self, prediction: _Prediction, body: dict[str, Any]) -> httpx.Response:
+        """Create the prediction. A Cog server busy (409) for a moment — it still cleans up
+        after the previous prediction — is asked again, with backoff, for up to
+        `_BUSY_FOR_S`; longer, the attempt fails and is retried later."""
+        wait, deadline = 0.005, asyncio.get_running_loop().time() + _BUSY_FOR_S
+        while True:
+            response = await self._call(
+                "PUT",
+                f"{prediction.url}/predictions/{prediction.id}",
+                json=body,
+                headers={"Prefer": "respond-async"},
+            )
+            if response.status_code != 409 or asyncio.get_running_loop().time() > deadline:
+                return response
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 0.05)
 
     async def _final(self, prediction: _Prediction) -> Prediction:
         """The final report, while making sure the server still lives to send it."""
@@ -215,9 +226,9 @@ class CogProvider(Provider):
         for name, value in values.items():
             if declared.get(name) in _MEDIA:
                 values[name] = await self._files(value)
-        with tempfile.TemporaryDirectory(prefix="runflow-cog-") as scratch:
+        with Scratch() as scratch:
             try:
-                output, files = await asyncio.to_thread(artifacts_of, values, lambda: Path(scratch))
+                output, files = await asyncio.to_thread(artifacts_of, values, scratch.path)
             except UnsupportedOutput as exc:
                 raise Misbehaved(f"The Cog output could not be kept: {exc}") from None
         urls = await self._media.store_outputs(job, files) if files else {}

@@ -21,11 +21,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,7 +43,7 @@ from runflow.engine.providers import (
     ProviderEvent,
     until_outcome,
 )
-from runflow.engine.providers.python_outputs import artifacts_of
+from runflow.engine.providers.python_outputs import Scratch, artifacts_of
 from runflow.engine.providers.remote import Unavailable, settle
 from runflow.kit.clock import utcnow
 
@@ -341,8 +339,8 @@ class ComfyUIProvider(Provider):
             values[str(settings.get("default_output") or "images")] = (
                 every[0] if len(every) == 1 else every
             )
-        with tempfile.TemporaryDirectory(prefix="runflow-comfyui-") as scratch:
-            output, files = await asyncio.to_thread(artifacts_of, values, lambda: Path(scratch))
+        with Scratch() as scratch:
+            output, files = await asyncio.to_thread(artifacts_of, values, scratch.path)
         urls = await self._media.store_outputs(run.job, files) if files else {}
         total = len(run.workflow)
         return Finished(

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import io
-import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -51,6 +50,7 @@ from runflow.engine.providers import (
 )
 from runflow.engine.providers.python_context import RunContext, StopSignal
 from runflow.engine.providers.python_outputs import (
+    Scratch,
     UnsupportedOutput,
     artifacts_of,
     has_media,
@@ -161,7 +161,7 @@ class PythonProvider(Provider):
 
     async def _outcome(self, execution: _Execution) -> Finished | Failed:
         job = execution.job
-        with _Scratch() as scratch:
+        with Scratch() as scratch:
             inputs = await self._inputs(job, scratch)
             try:
                 if job.settings.get("process"):
@@ -258,7 +258,7 @@ class PythonProvider(Provider):
                 raise _model_error(job, exc, "setup") from None
             _SET_UP.add(callables.key)
 
-    async def _inputs(self, job: Job, scratch: _Scratch) -> dict[str, Any]:
+    async def _inputs(self, job: Job, scratch: Scratch) -> dict[str, Any]:
         """The validated input, media resolved: images opened, videos as local files."""
         resolved = await self._media.resolve_inputs(job)
         inputs = dict(job.input)
@@ -272,7 +272,7 @@ class PythonProvider(Provider):
         return inputs
 
     async def _output(
-        self, job: Job, result: object, scratch: _Scratch
+        self, job: Job, result: object, scratch: Scratch
     ) -> tuple[dict[str, Any], dict[str, Artifact | list[Artifact]]]:
         if not isinstance(result, dict):
             raise ModelError(
@@ -284,26 +284,6 @@ class PythonProvider(Provider):
             return artifacts_of(result, scratch.path)
         except UnsupportedOutput as exc:
             raise ModelError(str(exc)) from None
-
-
-class _Scratch:
-    """A run's temporary folder, made on first use (most runs never need one) and removed
-    with everything in it when the run ends."""
-
-    def __init__(self) -> None:
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
-
-    def path(self) -> Path:
-        if self._folder is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="runflow-run-")
-        return Path(self._folder.name)
-
-    def __enter__(self) -> _Scratch:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._folder is not None:
-            self._folder.cleanup()
 
 
 def _model_error(job: Job, exc: Exception, stage: str) -> ModelError:

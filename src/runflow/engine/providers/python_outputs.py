@@ -9,6 +9,7 @@ None, and lists and dicts of them) stay in the output as they are.
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,23 @@ def _check_json(name: str, value: object) -> None:
             _check_json(f"{name}.{key}", item)
         return
     raise UnsupportedOutput(f"Output `{name}` is a {type(value).__name__}; return {_ACCEPTED}.")
+
+
+class Scratch:
+    """A run's temporary folder, made on first use (most runs never need one) and removed
+    with everything in it when the run ends."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def path(self) -> Path:
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="runflow-run-")
+        return Path(self._folder.name)
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
