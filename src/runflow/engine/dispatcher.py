@@ -243,6 +243,7 @@ class Dispatcher:
                 self._waiting.extend(waiting)
                 self._claims_ran_now = not waiting
                 self._after_org = claimed[-1].org_id
+                self._start_waiting()  # now, not after the wait for more work below
             if len(claimed) < wanted:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):

@@ -178,9 +178,11 @@ class CogProvider(Provider):
 
     async def _put(self, prediction: _Prediction, body: dict[str, Any]) -> httpx.Response:
         """Create the prediction. A Cog server busy (409) for a moment — it still cleans up
-        after the previous prediction — is asked again, with backoff, for up to
-        `_BUSY_FOR_S`; longer, the attempt fails and is retried later."""
-        wait, deadline = 0.005, asyncio.get_running_loop().time() + _BUSY_FOR_S
+        after the previous prediction, for a few milliseconds — is asked again every 5 ms for
+        the first second, every 50 ms after that, for up to `_BUSY_FOR_S`; longer, the
+        attempt fails and is retried later."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         while True:
             response = await self._call(
                 "PUT",
@@ -188,10 +190,10 @@ class CogProvider(Provider):
                 json=body,
                 headers={"Prefer": "respond-async"},
             )
-            if response.status_code != 409 or asyncio.get_running_loop().time() > deadline:
+            waited = loop.time() - started
+            if response.status_code != 409 or waited > _BUSY_FOR_S:
                 return response
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, 0.05)
+            await asyncio.sleep(0.005 if waited < 1.0 else 0.05)
 
     async def _final(self, prediction: _Prediction) -> Prediction:
         """The final report, while making sure the server still lives to send it."""
