@@ -67,6 +67,15 @@ name = "image"
 variable_type_code = "image"
 source = "3"
 """
+HASTY = """
+timeout_s = 1
+max_retries = 0
+[[models.inputs]]
+name = "steps"
+variable_type_code = "integer"
+default_value = 400
+target = "2.inputs.steps"
+"""
 INVERT_INPUTS = """
 [[models.inputs]]
 name = "photo"
@@ -94,6 +103,7 @@ def settings(settings: Settings, standin: tuple[StandIn, str], tmp_path: Path) -
         "generate": (GENERATE, GENERATE_INPUTS),
         "invert": (INVERT, INVERT_INPUTS),
         "raises": (failing("RaiseError"), ""),
+        "hasty": (GENERATE, HASTY),
         "drops": (failing("DropWebSocket"), ""),
         "unknown-node": (failing("NoSuchNode"), ""),
         "missing-input": (
@@ -234,6 +244,21 @@ async def test_cancel_interrupts_a_running_prompt(
 
     assert run["status_code"] == "cancelled"
     assert standin[0].interrupts == before + 1
+
+
+async def test_a_prompt_past_the_timeout_fails_timeout_and_is_interrupted_there(
+    client: httpx.AsyncClient, auth: dict[str, str], standin: tuple[StandIn, str]
+) -> None:
+    before = standin[0].interrupts
+    created = await run_of(client, auth, "acme/hasty", {})
+    run = await finished(client, auth, created["id"])
+
+    assert (run["status_code"], run["failure_code"]) == ("failed", "TIMEOUT")
+
+    async def interrupted() -> bool:
+        return standin[0].interrupts == before + 1
+
+    await eventually(interrupted, timeout_s=30)
 
 
 async def test_a_dropped_websocket_is_reconciled_from_history(

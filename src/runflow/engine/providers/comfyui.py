@@ -125,6 +125,7 @@ class ComfyUIProvider(Provider):
         self._media = media
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
         self._runs: dict[uuid.UUID, _Run] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
 
     async def submit(self, job: Job) -> None:
         current = self._runs.get(job.run_id)
@@ -144,7 +145,9 @@ class ComfyUIProvider(Provider):
             if run.task is not None and not run.task.done():
                 run.task.cancel()
                 if run.prompt_id is not None:  # abandoned (timed out): stop it there too
-                    asyncio.create_task(self._stop(run))  # noqa: RUF006 — best effort
+                    stopping = asyncio.create_task(self._stop(run))
+                    self._stopping.add(stopping)
+                    stopping.add_done_callback(self._stopping.discard)
 
     async def cancel(self, run_id: uuid.UUID) -> None:
         run = self._runs.get(run_id)
@@ -158,6 +161,8 @@ class ComfyUIProvider(Provider):
         for run in list(self._runs.values()):
             if run.task is not None:
                 run.task.cancel()
+        if self._stopping:
+            await asyncio.wait(self._stopping, timeout=5)
         await self._http.aclose()
 
     async def _stop(self, run: _Run) -> None:
