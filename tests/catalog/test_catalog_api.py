@@ -12,7 +12,7 @@ from runflow.app import create_app
 from runflow.config import Settings
 from runflow.kit.schemas import MONEY_PATTERN
 
-BUILTIN_SLUGS = {"echo", "txt2img", "face-detect", "upscale", "img2video"}
+BUILTIN_SLUGS = {"echo", "txt2img", "face-detect", "upscale", "img2video", "image-quality"}
 MODEL_COLLECTIONS = ("inputs", "outputs", "pricing", "examples", "faq_entries", "related_links")
 DECLARATION_FIELDS = (
     "variable_type_code",
@@ -95,7 +95,7 @@ def inputs_by_name(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["name"]: row for row in model["inputs"]}
 
 
-async def test_list_models_returns_the_five_builtins_owned_by_runflow(
+async def test_list_models_returns_the_builtins_owned_by_runflow(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     body = await get_json(client, "/v1/models", auth)

@@ -14,6 +14,7 @@ from runflow.catalog.specs import (
     OutputSpec,
     PricingSpec,
 )
+from runflow.evaluations.issues import IssueCode
 
 _IMAGE_FORMATS = InputSpec(
     "output_format",
@@ -271,4 +272,74 @@ IMG2VIDEO = ModelSpec(
     ),
 )
 
-BUILTIN_MODELS: tuple[ModelSpec, ...] = (ECHO, TXT2IMG, FACE_DETECT, UPSCALE, IMG2VIDEO)
+_ISSUE_CODES = "|".join(IssueCode)
+
+IMAGE_QUALITY = ModelSpec(
+    slug="image-quality",
+    name="Image quality",
+    description="Evaluates an image: a pass verdict, a 0–1 score and structured issues "
+    "(blur, noise, exposure, contrast, blank, compression, resolution, colour cast, NSFW). "
+    "`POST /v1/evaluations` runs this model.",
+    category_code="image-analysis",
+    inputs=(
+        _source_image("Image to evaluate."),
+        InputSpec(
+            "prompt",
+            VariableType.STRING,
+            "The prompt the image was generated from, kept with the evaluation.",
+            default="",
+            validator_code=ValidatorCode.LENGTH,
+            validator_attrs={"max_length": 4000},
+        ),
+        InputSpec(
+            "min_score",
+            VariableType.FLOAT,
+            "Least score that passes.",
+            default=0.5,
+            validator_code=ValidatorCode.RANGE,
+            validator_attrs={"min": 0, "max": 1},
+        ),
+        InputSpec(
+            "min_width",
+            VariableType.INTEGER,
+            "Least width in pixels; 0 for none beyond 256×256 px of area.",
+            default=0,
+            validator_code=ValidatorCode.RANGE,
+            validator_attrs={"min": 0, "max": 65535},
+        ),
+        InputSpec(
+            "min_height",
+            VariableType.INTEGER,
+            "Least height in pixels; 0 for none beyond 256×256 px of area.",
+            default=0,
+            validator_code=ValidatorCode.RANGE,
+            validator_attrs={"min": 0, "max": 65535},
+        ),
+        InputSpec(
+            "ignore",
+            VariableType.STRING,
+            "Issue codes not to judge, comma-separated (e.g. `NSFW,COLOR_CAST`).",
+            default="",
+            validator_code=ValidatorCode.REGEX,
+            validator_attrs={"pattern": f"(({_ISSUE_CODES})(,({_ISSUE_CODES}))*)?"},
+        ),
+    ),
+    outputs=(
+        OutputSpec("passed", VariableType.BOOLEAN, "No major or critical issue, score ≥ min."),
+        OutputSpec("score", VariableType.FLOAT, "Quality from 0 to 1, 3 decimals."),
+        OutputSpec("issues", VariableType.JSON, "{code, severity, message, score} each."),
+        OutputSpec("metrics", VariableType.JSON, "The measured values."),
+    ),
+    pricing=(PricingSpec("per_run", "run", Decimal("0.0002"), "Flat price per evaluation."),),
+    examples=(ExampleSpec("A photo", {"image": "https://example.com/photo.jpg"}),),
+    timeout_s=120.0,
+)
+
+BUILTIN_MODELS: tuple[ModelSpec, ...] = (
+    ECHO,
+    TXT2IMG,
+    FACE_DETECT,
+    UPSCALE,
+    IMG2VIDEO,
+    IMAGE_QUALITY,
+)

@@ -228,7 +228,8 @@ class LocalProvider(Provider):
             )
         except ValueError as exc:  # the models' own refusals: undecodable or oversized images
             return Failed(
-                "MODEL_ERROR",
+                # A model may name its refusal (`INVALID_IMAGE`); otherwise it is the model's.
+                getattr(exc, "failure_code", "MODEL_ERROR"),
                 str(exc),
                 nodes_total=len(flow.nodes),
                 nodes_completed=recorder.completed,

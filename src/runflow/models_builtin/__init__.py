@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from runflow.models_builtin import face_detect, img2video, txt2img, upscale
+from runflow.models_builtin import face_detect, image_quality, img2video, txt2img, upscale
 from runflow.models_builtin.flow import (
     Artifact,
     Cancelled,
@@ -26,6 +26,7 @@ FLOWS: dict[str, Flow] = {
     "face-detect": face_detect.FLOW,
     "upscale": upscale.FLOW,
     "img2video": img2video.FLOW,
+    "image-quality": image_quality.FLOW,
 }
 
 __all__ = [

@@ -8,7 +8,9 @@ Errors (both `ValueError`: the input is at fault, retrying cannot help):
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,27 +41,35 @@ class OutputTooLarge(ValueError):
     """The output would exceed the size limits."""
 
 
-def decode_image(data: bytes) -> Pixels:
-    """Decode any Pillow-readable image to RGB, upright according to its EXIF orientation."""
+@contextlib.contextmanager
+def opened(data: bytes, refusal: type[InvalidImage] = InvalidImage) -> Iterator[Image.Image]:
+    """The image in `data`, open; over `MAX_INPUT_PIXELS`, undecodable, corrupt or truncated
+    bytes raise `refusal` with the reason, whether found on opening or while reading."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if width * height > MAX_INPUT_PIXELS:
-                raise InvalidImage(
+                raise refusal(
                     f"the image is {width}×{height}; the limit is "
                     f"{MAX_INPUT_PIXELS / 1e6:.0f} megapixels"
                 )
-            rgb = ImageOps.exif_transpose(image).convert("RGB")
+            yield image
     except (UnidentifiedImageError, Image.DecompressionBombError) as error:
-        raise InvalidImage(f"the image could not be decoded: {error}") from error
+        raise refusal(f"the image could not be decoded: {error}") from error
     except Image.DecompressionBombWarning as error:
         # Only raised where warnings are errors; elsewhere the size check above refuses it.
-        raise InvalidImage(f"the image is too large to decode: {error}") from error
+        raise refusal(f"the image is too large to decode: {error}") from error
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, InvalidImage):
             raise
         # Truncated or corrupt files surface as these from Pillow's decoders.
-        raise InvalidImage(f"the image is corrupt or truncated: {error}") from error
+        raise refusal(f"the image is corrupt or truncated: {error}") from error
+
+
+def decode_image(data: bytes) -> Pixels:
+    """Decode any Pillow-readable image to RGB, upright according to its EXIF orientation."""
+    with opened(data) as image:
+        rgb = ImageOps.exif_transpose(image).convert("RGB")
     return np.asarray(rgb, dtype=np.uint8)
 
 
