@@ -25,6 +25,7 @@ from runflow.db.group_commit import GroupCommit
 from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
 from runflow.errors import install_error_handlers
+from runflow.evaluations.router import router as evaluations_router
 from runflow.keyring.service import CURSOR_SECRET, service_secret
 from runflow.live.changes import changes_of, listening
 from runflow.live.router import router as live_router
@@ -117,6 +118,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             {"name": "Runs", "description": "Inspect and cancel runs; read logs and node runs."},
             {"name": "Batches", "description": "Run a model on multiple inputs in one request."},
             {
+                "name": "Evaluations",
+                "description": "Submit an image generated anywhere for automated quality "
+                "evaluation, then read a pass verdict, a 0-1 score, and structured issues. "
+                "No Runflow run required.",
+            },
+            {
                 "name": "Webhooks",
                 "description": "Inspect callback deliveries, redeliver, manage signing secrets.",
             },
@@ -133,6 +140,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         batches_router,
         callbacks_router,
         runs_router,
+        evaluations_router,
         live_router,
         media_router,
         webhooks_router,

@@ -1,0 +1,168 @@
+"""Evaluation use cases. An evaluation is a run of the built-in model `runflow/image-quality`:
+created through the runs' own path (validation, SSRF guard, idempotency, callbacks), read back
+in the shape of DESIGN §14."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.auth.dependencies import Principal
+from runflow.catalog.builtin import IMAGE_QUALITY
+from runflow.catalog.dispatch import dispatch_target
+from runflow.catalog.specs import BUILTIN_OWNER
+from runflow.errors import NotFound, ValidationFailed
+from runflow.evaluations.issues import IssueCode
+from runflow.evaluations.schemas import Criteria, EvaluationCreate, EvaluationRead, IssueRead
+from runflow.kit.egress import EgressGuard
+from runflow.media.signing import UrlSigner
+from runflow.runs import repository
+from runflow.runs import service as runs
+from runflow.runs.schemas import RunCreate
+
+_CRITERIA_INPUTS = ("min_score", "min_width", "min_height", "ignore")
+
+
+async def model_id(session: AsyncSession, principal: Principal) -> uuid.UUID:
+    model = await dispatch_target(session, principal.org_id, BUILTIN_OWNER, IMAGE_QUALITY.slug)
+    assert model is not None  # a built-in model, public to every org
+    return model.id
+
+
+def model_input(request: EvaluationCreate) -> dict[str, Any]:
+    """The run input of an evaluation: the image, the prompt and the criteria as inputs."""
+    given: dict[str, Any] = {"image": request.image}
+    if request.prompt is not None:
+        given["prompt"] = request.prompt
+    criteria = request.criteria
+    if criteria is not None:
+        given["min_score"] = criteria.min_score
+        given["min_width"] = criteria.min_width or 0
+        given["min_height"] = criteria.min_height or 0
+        given["ignore"] = ",".join(code.value for code in criteria.ignore)
+    return given
+
+
+def _body_loc(loc: list[Any]) -> list[Any]:
+    """An input's error location (`body.input.min_score`) in this body (`body.criteria.…`)."""
+    if loc[:2] == ["body", "input"] and len(loc) > 2:
+        inside = ["criteria"] if loc[2] in _CRITERIA_INPUTS else []
+        return ["body", *inside, *loc[2:]]
+    return loc
+
+
+async def create_evaluation(
+    session: AsyncSession,
+    principal: Principal,
+    request: EvaluationCreate,
+    egress: EgressGuard,
+    signer: UrlSigner,
+    url_ttl: timedelta,
+) -> EvaluationRead:
+    run_request = RunCreate.model_construct(
+        input=model_input(request),
+        metadata=request.metadata,
+        callback_url=request.callback_url,
+        client_ref=None,
+    )
+    try:
+        run = await runs.create_run(
+            session, principal, BUILTIN_OWNER, IMAGE_QUALITY.slug, run_request, egress
+        )
+    except ValidationFailed as failed:
+        errors = [{**error, "loc": _body_loc(error["loc"])} for error in failed.errors or []]
+        message = "The evaluation is invalid; nothing was created."
+        raise ValidationFailed(message, errors=errors) from None
+    return evaluation_read(run.model_dump(), signer, url_ttl)
+
+
+async def read_evaluation(
+    session: AsyncSession,
+    principal: Principal,
+    evaluation_id: uuid.UUID,
+    signer: UrlSigner,
+    url_ttl: timedelta,
+) -> EvaluationRead:
+    found = await repository.get_run(session, principal.org_id, evaluation_id)
+    if found is None or found[0].model_id != await model_id(session, principal):
+        raise NotFound(f"Evaluation {evaluation_id} does not exist.")
+    run = found[0]
+    values = {column.key: getattr(run, column.key) for column in run.__table__.columns}
+    values["metadata"] = run.metadata_
+    return evaluation_read(values, signer, url_ttl)
+
+
+def evaluation_read(
+    run: Mapping[str, Any], signer: UrlSigner, url_ttl: timedelta
+) -> EvaluationRead:
+    """The evaluation of a run's columns (as a mapping: an ORM row's or a listed row's)."""
+    return EvaluationRead.model_validate(
+        {
+            **{name: run[name] for name in _RUN_FIELDS},
+            **output_fields(run["output"]),
+            **input_fields(run["input"], signer, url_ttl),
+            "links": links(run["id"]),
+        }
+    )
+
+
+_RUN_FIELDS = (
+    "id",
+    "org_id",
+    "status_code",
+    "metadata",
+    "cost",
+    "created_at",
+    "started_at",
+    "completed_at",
+    "failure_code",
+    "failure_message",
+)
+
+
+def output_fields(output: Mapping[str, Any] | None) -> dict[str, Any]:
+    verdict = output or {}
+    issues = verdict.get("issues")
+    return {
+        "passed": verdict.get("passed"),
+        "score": verdict.get("score"),
+        "issues": None if issues is None else [IssueRead.model_validate(i) for i in issues],
+        "metrics": verdict.get("metrics"),
+    }
+
+
+def input_fields(given: Mapping[str, Any], signer: UrlSigner, url_ttl: timedelta) -> dict[str, Any]:
+    """The image's media id (once the engine has stored it) and signed URL, the prompt and
+    the criteria, from the run's stored input."""
+    media_id = _media_id(given.get("image"))
+    image_url = None if media_id is None else signer.content_url(media_id, url_ttl)[0]
+    ignore = [code for code in str(given.get("ignore") or "").split(",") if code]
+    criteria = Criteria(
+        min_score=given.get("min_score", 0.5),
+        min_width=given.get("min_width") or None,
+        min_height=given.get("min_height") or None,
+        ignore=[IssueCode(code) for code in ignore],
+    )
+    return {
+        "media_id": media_id,
+        "image_url": image_url,
+        "prompt": given.get("prompt") or None,
+        "criteria": criteria,
+    }
+
+
+def _media_id(image: object) -> uuid.UUID | None:
+    if not isinstance(image, str):
+        return None
+    try:
+        return uuid.UUID(image)
+    except ValueError:
+        return None  # still the URL or data URI it was given: fetched when the run starts
+
+
+def links(evaluation_id: uuid.UUID) -> dict[str, str]:
+    return {"self": f"/v1/evaluations/{evaluation_id}", "run": f"/v1/runs/{evaluation_id}"}
