@@ -196,12 +196,12 @@ async def test_a_batch_on_the_model_carries_each_verdict(
         [{"image": _data_uri(SHARP)}, {"image": _data_uri(BLANK)}],
         model="runflow/image-quality",
     )
-    assert (await terminal_batch(client, auth, batch["id"], timeout_s=60))["status_code"] == (
-        "succeeded"
-    )
-    items = (await client.get(f"/v1/batches/{batch['id']}/items", headers=auth)).json()["items"]
-    verdicts = {item["sequence_index"]: item["output"]["passed"] for item in items}
-    assert verdicts == {0: True, 1: False}
+    ended = await terminal_batch(client, auth, batch["id"], timeout_s=60)
+    assert ended["status_code"] == "succeeded"
+    # The batch's manifest carries each verdict.
+    manifest = {item["sequence_index"]: item["output"] for item in ended["output"]["items"]}
+    assert (manifest[0]["passed"], manifest[1]["passed"]) == (True, False)
+    assert {issue["code"] for issue in manifest[1]["issues"]} >= {"BLANK"}
     listed = (await client.get("/v1/evaluations", headers=auth)).json()["items"]
     assert len(listed) == 2  # the batch's runs are evaluations too
 
