@@ -91,9 +91,9 @@ async def read_evaluation(
     if found is None or found[0].model_id != await model_id(session, principal):
         raise NotFound(f"Evaluation {evaluation_id} does not exist.")
     run = found[0]
-    values = {column.key: getattr(run, column.key) for column in run.__table__.columns}
-    values["metadata"] = run.metadata_
-    return evaluation_read(values, signer, url_ttl)
+    # The mapping a listed row gives: `metadata` is the ORM's `metadata_`.
+    values = {name: getattr(run, name) for name in (*_RUN_FIELDS, "input", "output")}
+    return evaluation_read({**values, "metadata": run.metadata_}, signer, url_ttl)
 
 
 def evaluation_read(
@@ -102,7 +102,7 @@ def evaluation_read(
     """The evaluation of a run's columns (as a mapping: an ORM row's or a listed row's)."""
     return EvaluationRead.model_validate(
         {
-            **{name: run[name] for name in _RUN_FIELDS},
+            **{name: run[name] for name in (*_RUN_FIELDS, "metadata")},
             **output_fields(run["output"]),
             **input_fields(run["input"], signer, url_ttl),
             "links": links(run["id"]),
@@ -114,7 +114,6 @@ _RUN_FIELDS = (
     "id",
     "org_id",
     "status_code",
-    "metadata",
     "cost",
     "created_at",
     "started_at",
