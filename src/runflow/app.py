@@ -35,6 +35,7 @@ from runflow.openapi import install_contract_openapi
 from runflow.query.cursor import CursorCodec
 from runflow.runs.router import router as runs_router
 from runflow.status.router import router as status_router
+from runflow.webhooks.router import events_router
 from runflow.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger(__name__)
@@ -125,7 +126,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             },
             {
                 "name": "Webhooks",
-                "description": "Inspect callback deliveries, redeliver, manage signing secrets.",
+                "description": "Subscribe to platform events. Inspect delivery history, "
+                "redeliver failed callbacks, manage signing secrets.",
             },
             {"name": "Account", "description": "Read your account identity and credit balance."},
             {"name": "Status", "description": "Health and readiness probes for the API."},
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         live_router,
         media_router,
         webhooks_router,
+        events_router,
         account_router,
         status_router,
     ):

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     callback_retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
     callback_timeout_s: float = Field(default=15.0, gt=0)
     callback_allow_cidrs: Annotated[tuple[str, ...], NoDecode] = ()
+    # A webhook endpoint failing every attempt this long is disabled (DESIGN §15).
+    webhook_disable_after_s: float = Field(default=5 * 24 * 3600, ge=0)
     public_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000

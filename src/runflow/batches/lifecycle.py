@@ -69,7 +69,15 @@ async def finish_complete(
                 completed_at=now,
                 metadata=batch.metadata_,
             )
-            deliveries.append(Delivery(batch.org_id, batch.callback_url, payload, batch.id))
+            deliveries.append(
+                Delivery(
+                    batch.org_id,
+                    batch.callback_url,
+                    payload,
+                    batch.id,
+                    event_type=f"batch.{batch.status_code}",
+                )
+            )
         log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
     await outbox.add_many(session, deliveries, now)
     return ending

@@ -43,11 +43,14 @@ class Outgoing:
     callback_url: str
     body: bytes
     secrets: tuple[tuple[uuid.UUID, str], ...]
+    # An endpoint delivery's event id: the same on every endpoint, retry and redelivery.
+    event_id: uuid.UUID | None = None
 
     @property
     def webhook_id(self) -> str:
-        """Stable across attempts, so receivers can drop duplicates."""
-        return str(self.delivery_id)
+        """Stable across attempts, so receivers can drop duplicates: the event's id for an
+        endpoint's delivery, the delivery's own for a batch or run callback."""
+        return str(self.event_id or self.delivery_id)
 
 
 @dataclass(frozen=True)

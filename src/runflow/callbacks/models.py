@@ -1,4 +1,8 @@
-"""Callback outbox: one delivery row per intended POST, one attempt row per try."""
+"""Callback outbox: one delivery row per intended POST, one attempt row per try.
+
+A delivery is a batch's or a lone run's callback (`endpoint_id` null), or an event's delivery to
+one webhook endpoint (`endpoint_id` and `event_id` set).
+"""
 
 from __future__ import annotations
 
@@ -14,15 +18,17 @@ from runflow.db.base import Base, CreatedAtMixin, IdMixin, TimestampsMixin
 class CallbackDelivery(IdMixin, TimestampsMixin, Base):
     __tablename__ = "callback_deliveries"
     __table_args__ = (
-        # Exactly one automatic delivery per batch, enforced by the database itself.
+        # Exactly one automatic callback per batch, enforced by the database itself.
         Index(
             "uq_callback_deliveries_automatic_batch",
             "batch_id",
             unique=True,
-            sqlite_where=text("is_automatic"),
-            postgresql_where=text("is_automatic"),
+            sqlite_where=text("is_automatic AND endpoint_id IS NULL"),
+            postgresql_where=text("is_automatic AND endpoint_id IS NULL"),
         ),
         Index(None, "status_code", "next_attempt_at"),
+        Index(None, "org_id", "created_at"),
+        Index(None, "endpoint_id", "created_at"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
@@ -32,6 +38,11 @@ class CallbackDelivery(IdMixin, TimestampsMixin, Base):
     run_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("runs.id", ondelete="CASCADE"), index=True
     )
+    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    # No foreign key: an event is pruned after its retention, its deliveries' history is not.
+    event_id: Mapped[uuid.UUID | None]
+    # `batch.succeeded`, `run.failed`, … : what the delivery tells, for filtering the history.
+    event_type: Mapped[str | None] = mapped_column(String(50))
     callback_url: Mapped[str] = mapped_column(String(2048))
     # The exact bytes POSTed on every attempt, frozen when the delivery is created.
     payload_bytes: Mapped[bytes] = mapped_column(LargeBinary)

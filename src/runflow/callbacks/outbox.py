@@ -50,8 +50,11 @@ class Outbox:
         batch_id: uuid.UUID | None = None,
         run_id: uuid.UUID | None = None,
         is_automatic: bool = True,
+        event_type: str | None = None,
     ) -> uuid.UUID:
-        delivery = Delivery(org_id, callback_url, payload_bytes, batch_id, run_id, is_automatic)
+        delivery = Delivery(
+            org_id, callback_url, payload_bytes, batch_id, run_id, is_automatic, event_type
+        )
         (delivery_id,) = await self.add_many(session, [delivery], now)
         return delivery_id
 
@@ -71,6 +74,9 @@ class Outbox:
                 "callback_url": delivery.callback_url,
                 "payload_bytes": delivery.payload_bytes,
                 "is_automatic": delivery.is_automatic,
+                "endpoint_id": delivery.endpoint_id,
+                "event_id": delivery.event_id,
+                "event_type": delivery.event_type,
                 "status_code": PENDING,
                 "attempt_count": 0,
                 "max_attempts": self.max_attempts,
@@ -87,7 +93,8 @@ class Outbox:
 
 @dataclass(frozen=True)
 class Delivery:
-    """A callback to queue: where it goes and the bytes it carries."""
+    """A callback to queue: where it goes and the bytes it carries; for an endpoint's
+    delivery, the endpoint and the event (whose id is its `webhook-id`)."""
 
     org_id: uuid.UUID
     callback_url: str
@@ -95,3 +102,6 @@ class Delivery:
     batch_id: uuid.UUID | None = None
     run_id: uuid.UUID | None = None
     is_automatic: bool = True
+    event_type: str | None = None
+    endpoint_id: uuid.UUID | None = None
+    event_id: uuid.UUID | None = None

@@ -24,7 +24,8 @@ from runflow.callbacks.models import CallbackAttempt, CallbackDelivery
 from runflow.callbacks.outbox import PENDING
 from runflow.callbacks.policy import MAX_RETRY_AFTER, RetryPolicy
 from runflow.kit.ids import new_id
-from runflow.webhooks.service import signing_secrets
+from runflow.webhooks.health import EndpointHealth, halted_endpoints
+from runflow.webhooks.service import endpoint_secrets, signing_secrets
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -55,6 +56,8 @@ class _Due:
     attempt_count: int
     max_attempts: int
     lease_expires_at: datetime | None
+    endpoint_id: uuid.UUID | None
+    event_id: uuid.UUID | None
 
 
 async def claim_due_deliveries(
@@ -69,6 +72,8 @@ async def claim_due_deliveries(
             CallbackDelivery.attempt_count,
             CallbackDelivery.max_attempts,
             CallbackDelivery.lease_expires_at,
+            CallbackDelivery.endpoint_id,
+            CallbackDelivery.event_id,
         )
         .where(CallbackDelivery.status_code == PENDING, CallbackDelivery.next_attempt_at <= now)
         .order_by(CallbackDelivery.next_attempt_at)
@@ -110,7 +115,24 @@ async def claim_due_deliveries(
                 updated_at=now,
             )
         )
-    claimed = [row for row in due if row not in exhausted]
+    halted = await halted_endpoints(session, {row.endpoint_id for row in due} - {None})
+    stopped = [row for row in due if row.endpoint_id in halted and row not in exhausted]
+    if stopped:
+        # A disabled or deleted endpoint gets nothing more; `recover` can send it again.
+        await session.execute(
+            update(CallbackDelivery)
+            .where(CallbackDelivery.id.in_([row.id for row in stopped]))
+            .values(
+                status_code=FAILED,
+                failure_reason_code="ENDPOINT_DISABLED",
+                failure_detail="The endpoint was disabled or deleted before this delivery.",
+                next_attempt_at=None,
+                lease_expires_at=None,
+                completed_at=now,
+                updated_at=now,
+            )
+        )
+    claimed = [row for row in due if row not in exhausted and row not in stopped]
     if not claimed:
         return []
     until = now + lease
@@ -124,14 +146,25 @@ async def claim_due_deliveries(
             updated_at=now,
         )
     )
-    secrets = await signing_secrets(session, {row.org_id for row in claimed}, now)
+    callbacks = {row.org_id for row in claimed if row.endpoint_id is None}
+    org_secrets = await signing_secrets(session, callbacks, now) if callbacks else {}
+    endpoints = {row.endpoint_id for row in claimed if row.endpoint_id is not None}
+    own_secrets = await endpoint_secrets(session, endpoints, now) if endpoints else {}
     return [
         Outgoing(
             delivery_id=row.id,
             attempt_number=row.attempt_count + 1,
             callback_url=row.callback_url,
             body=row.payload_bytes,
-            secrets=tuple((secret.id, secret.secret) for secret in secrets[row.org_id]),
+            secrets=tuple(
+                (secret.id, secret.secret)
+                for secret in (
+                    org_secrets[row.org_id]
+                    if row.endpoint_id is None
+                    else own_secrets.get(row.endpoint_id, [])
+                )
+            ),
+            event_id=row.event_id,
         )
         for row in claimed
     ]
@@ -192,9 +225,14 @@ def _outcome(
 
 
 async def record_attempts(
-    session: AsyncSession, results: Sequence[AttemptResult], policy: RetryPolicy, now: datetime
+    session: AsyncSession,
+    results: Sequence[AttemptResult],
+    policy: RetryPolicy,
+    now: datetime,
+    health: EndpointHealth | None = None,
 ) -> int:
-    """Write each attempt and its delivery's next state; returns how many the fence let in."""
+    """Write each attempt and its delivery's next state; returns how many the fence let in.
+    `health` learns how each endpoint's attempts went (and may disable one)."""
     if not results:
         return 0
     statement = select(
@@ -203,11 +241,13 @@ async def record_attempts(
         CallbackDelivery.max_attempts,
         CallbackDelivery.status_code,
         CallbackDelivery.lease_expires_at,
+        CallbackDelivery.endpoint_id,
     ).where(CallbackDelivery.id.in_([result.delivery_id for result in results]))
     if _is_postgres(session):
         statement = statement.with_for_update()
     current = {row[0]: row for row in await session.execute(statement)}
     accepted: list[tuple[AttemptResult, int]] = []
+    endpoint_outcomes: list[tuple[uuid.UUID, bool]] = []
     for result in results:
         row = current.get(result.delivery_id)
         if (
@@ -217,6 +257,9 @@ async def record_attempts(
             and row.lease_expires_at is not None
         ):
             accepted.append((result, row.max_attempts))
+            if row.endpoint_id is not None:
+                delivered = result.verdict is Verdict.DELIVERED
+                endpoint_outcomes.append((row.endpoint_id, delivered))
     if not accepted:
         return 0
     await session.execute(
@@ -238,4 +281,6 @@ async def record_attempts(
     await session.execute(
         _RECORD, [_outcome(result, max_attempts, policy, now) for result, max_attempts in accepted]
     )
+    if health is not None and endpoint_outcomes:
+        await health.observe(session, endpoint_outcomes, now)
     return len(accepted)

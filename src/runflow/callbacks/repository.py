@@ -1,4 +1,4 @@
-"""Delivery history queries."""
+"""Delivery history queries: a batch's or a run's own callbacks (not endpoint deliveries)."""
 
 from __future__ import annotations
 
@@ -27,19 +27,23 @@ async def _deliveries(
 async def deliveries_for_batch(
     session: AsyncSession, batch_id: uuid.UUID
 ) -> Sequence[CallbackDelivery]:
-    return await _deliveries(session, CallbackDelivery.batch_id == batch_id)
+    own = CallbackDelivery.batch_id == batch_id
+    return await _deliveries(session, own & CallbackDelivery.endpoint_id.is_(None))
 
 
 async def deliveries_for_run(
     session: AsyncSession, run_id: uuid.UUID
 ) -> Sequence[CallbackDelivery]:
-    return await _deliveries(session, CallbackDelivery.run_id == run_id)
+    own = CallbackDelivery.run_id == run_id
+    return await _deliveries(session, own & CallbackDelivery.endpoint_id.is_(None))
 
 
 async def automatic_delivery(session: AsyncSession, batch_id: uuid.UUID) -> CallbackDelivery | None:
     return await session.scalar(
         select(CallbackDelivery).where(
-            CallbackDelivery.batch_id == batch_id, CallbackDelivery.is_automatic.is_(True)
+            CallbackDelivery.batch_id == batch_id,
+            CallbackDelivery.is_automatic.is_(True),
+            CallbackDelivery.endpoint_id.is_(None),
         )
     )
 

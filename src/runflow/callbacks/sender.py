@@ -25,6 +25,8 @@ from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
 from runflow.kit.loops import end_loop
 from runflow.kit.write_behind import WriteBehind
+from runflow.webhooks import event_log
+from runflow.webhooks.health import EndpointHealth
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +38,7 @@ class SenderConfig:
     record_chunk: int = 500
     poll_interval_s: float = 0.5
     record_delay_s: float = 0.005
+    prune_interval_s: float = 3600.0
 
 
 class CallbackSender:
@@ -45,11 +48,14 @@ class CallbackSender:
         policy: RetryPolicy,
         guard: EgressGuard,
         config: SenderConfig | None = None,
+        *,
+        health: EndpointHealth | None = None,
     ) -> None:
         self.database = database
         self.policy = policy
         self.guard = guard
         self.config = config or SenderConfig()
+        self.health = health
         # An attempt is bounded by the timeout; twice that plus a margin covers recording it.
         self.lease = timedelta(seconds=2 * policy.timeout_s + 5)
         self._client: httpx.AsyncClient | None = None
@@ -64,18 +70,25 @@ class CallbackSender:
         self._slot_freed = asyncio.Event()
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
+        self._pruner: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
             timeout=self.policy.timeout_s,
-            limits=httpx.Limits(max_connections=self.config.concurrency),
+            # Every slot may keep its connection: an endpoint host gets its events over
+            # kept-alive connections, not a new one per delivery.
+            limits=httpx.Limits(
+                max_connections=self.config.concurrency,
+                max_keepalive_connections=self.config.concurrency,
+            ),
         )
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="runflow-callback-claim"),
             asyncio.create_task(self._results.run(), name="runflow-callback-record"),
         ]
+        self._pruner = asyncio.create_task(self._prune_loop(), name="runflow-event-prune")
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop claiming, give attempts in flight `grace_s`, record the rest as interrupted."""
@@ -84,6 +97,8 @@ class CallbackSender:
         self._slot_freed.set()
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=grace_s)
+        if self._pruner is not None:
+            self._pruner.cancel()
         claim_loop, record_loop = self._loops
         await end_loop(claim_loop, grace_s)  # nothing is claimed after this
         interrupted = [
@@ -161,11 +176,23 @@ class CallbackSender:
             return True
         try:
             async with self.database.transaction() as session:
-                await record_attempts(session, chunk, self.policy, utcnow())
+                await record_attempts(session, chunk, self.policy, utcnow(), self.health)
         except Exception:
             log.exception("callback_record_failed", attempts=len(chunk))
             return False
         return True
+
+    async def _prune_loop(self) -> None:
+        """Events past their retention go, with their deliveries; every sender may do it."""
+        while True:
+            try:
+                async with self.database.transaction() as session:
+                    pruned = await event_log.prune(session, utcnow())
+                if pruned:
+                    log.info("events_pruned", events=pruned)
+            except Exception:
+                log.exception("event_prune_failed")
+            await asyncio.sleep(self.config.prune_interval_s)
 
 
 def _interrupted(outgoing: Outgoing) -> AttemptResult:

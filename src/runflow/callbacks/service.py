@@ -59,5 +59,6 @@ async def redeliver_batch_callback(
         payload_bytes=original.payload_bytes,
         now=utcnow(),
         is_automatic=False,
+        event_type=original.event_type,
     )
     return delivery_read(await repository.delivery(session, delivery_id))

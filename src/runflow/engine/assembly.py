@@ -18,6 +18,7 @@ from runflow.engine.providers import Provider, cog, comfyui, python
 from runflow.kit.egress import EgressGuard
 from runflow.media.fetch import MediaFetcher
 from runflow.media.library import MediaLibrary, media_storage
+from runflow.webhooks.health import EndpointHealth
 from runflow.workers.patterns import ModelPatterns
 
 
@@ -45,7 +46,10 @@ def build_outbox(settings: Settings) -> Outbox:
 
 def build_sender(database: Database, settings: Settings, outbox: Outbox) -> CallbackSender:
     """The sender; deliveries this process writes wake it at once."""
-    sender = CallbackSender(database, RetryPolicy.from_settings(settings), egress_guard(settings))
+    health = EndpointHealth(outbox, timedelta(seconds=settings.webhook_disable_after_s))
+    sender = CallbackSender(
+        database, RetryPolicy.from_settings(settings), egress_guard(settings), health=health
+    )
     outbox.attach_sender(sender.wake)
     return sender
 

@@ -39,4 +39,5 @@ async def enqueue_run_callbacks(
                 metadata=run.metadata_,
             ),
             now=completed_at,
+            event_type=f"run.{run.status_code}",
         )
