@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,7 @@ from runflow import __version__
 from runflow.api_docs import install_offline_docs
 from runflow.auth import service as auth_service
 from runflow.auth.router import router as account_router
-from runflow.batches import repository as batches_repository
+from runflow.batches import service as batches_service
 from runflow.batches.router import router as batches_router
 from runflow.batches.service import NEW_BATCHES_PER_COMMIT
 from runflow.callbacks.router import router as callbacks_router
@@ -86,7 +87,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         app.state.outbox = outbox = build_outbox(settings)
         app.state.egress_guard = egress_guard(settings)
         app.state.new_batches = GroupCommit(
-            database, batches_repository.insert_batches, limit=NEW_BATCHES_PER_COMMIT
+            database,
+            functools.partial(batches_service.insert_batches, outbox=outbox),
+            limit=NEW_BATCHES_PER_COMMIT,
         )
         app.state.dispatcher = app.state.sender = None
         if settings.worker_concurrency > 0:

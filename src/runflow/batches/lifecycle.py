@@ -21,6 +21,7 @@ from runflow.batches.models import Batch, BatchStatus
 from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.payload import batch_payload
 from runflow.kit.clock import utcnow
+from runflow.webhooks.publishing import publish_batches
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +81,8 @@ async def finish_complete(
             )
         log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
     await outbox.add_many(session, deliveries, now)
+    await session.flush()  # the events render the batches as they now are
+    await publish_batches(session, outbox, [(batch.id, batch.org_id) for batch in ending], now)
     return ending
 
 

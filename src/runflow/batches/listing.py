@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runflow.auth.dependencies import Principal
 from runflow.batches.models import Batch, BatchStatus
 from runflow.batches.schemas import BatchList, BatchSummary
-from runflow.batches.service import links_for
+from runflow.batches.shape import links_for
 from runflow.query.cursor import CursorCodec
 from runflow.query.fields import Field, Kind
 from runflow.query.listing import Listing, ListParams, read_list

@@ -23,6 +23,7 @@ from runflow.batches.schemas import (
     BatchRetry,
 )
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
+from runflow.callbacks.outbox import Outbox
 from runflow.catalog.router import OwnerPath, SlugPath
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.db.group_commit import GroupCommit
@@ -66,6 +67,7 @@ async def create_batch(
     idempotency_key: IdempotencyKey,
     egress: Egress,
     new_batches: NewBatches,
+    outbox: CallbackOutbox,
 ) -> Response:
     """Run a model on 1–100 inputs; every input becomes a queued run."""
 
@@ -81,7 +83,7 @@ async def create_batch(
 
     async def create() -> BatchCreated:
         if new is None:
-            return await service.write_batch(session, await prepare(session))
+            return await service.write_batch(session, await prepare(session), outbox)
         return await service.write_batch_with_others(new_batches, new)
 
     return await create_once(
@@ -91,8 +93,14 @@ async def create_batch(
         key=idempotency_key,
         body=body,
         create=create,
-        after_commit=lambda: wake_dispatcher(request.app),
+        after_commit=lambda: _wake(request, outbox),
     )
+
+
+def _wake(request: Request, outbox: Outbox) -> None:
+    """New runs for the dispatcher; `batch.created` deliveries, if any, for the sender."""
+    wake_dispatcher(request.app)
+    outbox.notify_sender()
 
 
 @router.get(
@@ -163,6 +171,7 @@ async def retry_batch(
     principal: Writer,
     idempotency_key: IdempotencyKey,
     egress: Egress,
+    outbox: CallbackOutbox,
 ) -> Response:
     """A new batch of the items that ended failed or cancelled (or as `status_codes` says):
     same inputs, same `client_ref`s, same callback URL unless another is given;
@@ -170,7 +179,7 @@ async def retry_batch(
 
     async def create() -> BatchRead:
         new = await service.prepare_retry(session, principal, batch_id, body, egress)
-        await service.write_batch(session, new)
+        await service.write_batch(session, new, outbox)
         return await service.read_batch(session, principal, new.response.id)
 
     return await create_once(
@@ -180,7 +189,7 @@ async def retry_batch(
         key=idempotency_key,
         body=body,
         create=create,
-        after_commit=lambda: wake_dispatcher(request.app),
+        after_commit=lambda: _wake(request, outbox),
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runflow.auth.dependencies import Principal
 from runflow.batches import repository
 from runflow.batches.lifecycle import record_cancelled_items
-from runflow.batches.models import Batch, BatchStatus
+from runflow.batches.models import BatchStatus
 from runflow.batches.schemas import (
     MAX_CLIENT_REF_LENGTH,
     BatchCreate,
@@ -22,8 +22,8 @@ from runflow.batches.schemas import (
     BatchItemHandle,
     BatchRead,
     BatchRetry,
-    BatchSummary,
 )
+from runflow.batches.shape import batch_read
 from runflow.callbacks.outbox import Outbox
 from runflow.catalog.dispatch import DispatchTarget, dispatch_target
 from runflow.catalog.models import Model
@@ -37,6 +37,8 @@ from runflow.live.changes import announce
 from runflow.runs import repository as runs
 from runflow.runs.destinations import vet_destinations
 from runflow.runs.models import Run, RunStatus
+from runflow.webhooks.catalogue import EventType
+from runflow.webhooks.publishing import publish_batches, publish_run_endings
 
 TARGET_TYPE = "model"
 # At most this many new batches (of up to 100 items) share a transaction.
@@ -203,8 +205,17 @@ async def prepare_batch(
     return NewBatch(repository.encode_batch(dialect, batch, runs, items), response)
 
 
-async def write_batch(session: AsyncSession, new: NewBatch) -> BatchCreated:
-    await repository.insert_batches(session, [new.rows])
+async def insert_batches(
+    session: AsyncSession, new: Sequence[repository.BatchRows], outbox: Outbox
+) -> None:
+    """The batches' rows, and their `batch.created` events for the endpoints that want them."""
+    await repository.insert_batches(session, new)
+    created = [(rows.batch["id"], rows.batch["org_id"]) for rows in new]
+    await publish_batches(session, outbox, created, utcnow(), event_type=EventType.BATCH_CREATED)
+
+
+async def write_batch(session: AsyncSession, new: NewBatch, outbox: Outbox) -> BatchCreated:
+    await insert_batches(session, [new.rows], outbox)
     return new.response
 
 
@@ -254,54 +265,6 @@ async def prepare_retry(
     )
 
 
-def links_for(batch_id: uuid.UUID, retry_of: uuid.UUID | None = None) -> dict[str, str]:
-    base = f"/v1/batches/{batch_id}"
-    links = {"self": base, "items": f"{base}/items", "callback": f"{base}/callback"}
-    if retry_of is not None:
-        links["retry_of"] = f"/v1/batches/{retry_of}"
-    return links
-
-
-def _summary_fields(batch: Batch) -> dict[str, Any]:
-    return {
-        "id": batch.id,
-        "org_id": batch.org_id,
-        "target_type_code": batch.target_type_code,
-        "target_type": batch.target_type_code,
-        "target_id": batch.target_id,
-        "status_code": batch.status_code,
-        "source_code": batch.source_code,
-        "items_total": batch.items_total,
-        "items_succeeded": batch.items_succeeded,
-        "items_failed": batch.items_failed,
-        "items_cancelled": batch.items_cancelled,
-        "resolved_template_id": batch.resolved_template_id,
-        "dispatch_provider_link_id": batch.dispatch_provider_link_id,
-        "cost": batch.cost,
-        "metadata": batch.metadata_,
-        "callback_url": batch.callback_url,
-        "duration_ms": batch.duration_ms,
-        "failure_code": batch.failure_code,
-        "failure_message": batch.failure_message,
-        "failure_stage_code": batch.failure_stage_code,
-        "created_by": batch.created_by,
-        "created_at": batch.created_at,
-        "started_at": batch.started_at,
-        "completed_at": batch.completed_at,
-        "links": links_for(batch.id, batch.retry_of),
-    }
-
-
-def batch_summary(batch: Batch) -> BatchSummary:
-    return BatchSummary(**_summary_fields(batch))
-
-
-def batch_read(batch: Batch, handles: list[BatchItemHandle]) -> BatchRead:
-    return BatchRead(
-        **_summary_fields(batch), input=batch.input, output=batch.output, items=handles
-    )
-
-
 async def read_batch(session: AsyncSession, principal: Principal, batch_id: uuid.UUID) -> BatchRead:
     batch = await repository.get_batch(session, principal.org_id, batch_id)
     if batch is None:
@@ -327,7 +290,8 @@ async def cancel_batch(
     now = utcnow()
     await announce(session, [batch.id])
     cancelled = await runs.cancel_queued(session, Run.batch_id == batch.id, now)
+    await publish_run_endings(session, outbox, cancelled, now)
     await runs.request_cancel_of_running(session, Run.batch_id == batch.id, now)
-    await record_cancelled_items(session, batch.id, cancelled, now, outbox, whole_batch=True)
+    await record_cancelled_items(session, batch.id, len(cancelled), now, outbox, whole_batch=True)
     await session.flush()
     return await read_batch(session, principal, batch.id)

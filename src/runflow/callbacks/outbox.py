@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -24,8 +24,17 @@ _deliveries = cast(Table, CallbackDelivery.__table__)
 
 
 class Outbox:
-    def __init__(self, max_attempts: int) -> None:
+    def __init__(
+        self,
+        max_attempts: int,
+        *,
+        public_url: str = "http://127.0.0.1:8000",
+        media_url_ttl: timedelta = timedelta(days=7),
+    ) -> None:
         self.max_attempts = max_attempts
+        # What an event's data needs to show media as their GET does: signed content URLs.
+        self.public_url = public_url
+        self.media_url_ttl = media_url_ttl
         self._wake_sender: Callable[[], None] | None = None
         self._written = False
 

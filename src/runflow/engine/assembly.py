@@ -41,7 +41,11 @@ def egress_guard(settings: Settings) -> EgressGuard:
 
 
 def build_outbox(settings: Settings) -> Outbox:
-    return Outbox(RetryPolicy.from_settings(settings).max_attempts)
+    return Outbox(
+        RetryPolicy.from_settings(settings).max_attempts,
+        public_url=settings.resolved_public_url,
+        media_url_ttl=timedelta(seconds=settings.media_url_ttl_s),
+    )
 
 
 def build_sender(database: Database, settings: Settings, outbox: Outbox) -> CallbackSender:

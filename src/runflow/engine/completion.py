@@ -45,6 +45,7 @@ from runflow.kit.ids import new_id
 from runflow.live.changes import announce
 from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
+from runflow.webhooks.publishing import publish_run_endings
 
 
 @dataclass
@@ -165,7 +166,7 @@ def _fenced_update(rows: JsonRows, dialect: str) -> ReturningUpdate[Any]:
         .where(_runs.c.id == given.c.id, _runs.c.attempt == given.c.attempt, running)
         .values({name: given.c[name] for name in rows.columns if name not in _FENCE})
         .values(constants)
-        .returning(_runs.c.id, _runs.c.batch_id, _runs.c.callback_url.is_not(None))
+        .returning(_runs.c.id, _runs.c.org_id, _runs.c.batch_id, _runs.c.callback_url.is_not(None))
     )
 
 
@@ -204,6 +205,7 @@ def _requeued_row(completion: Completion) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Applied:
+    org_id: uuid.UUID
     batch_id: uuid.UUID | None
     has_callback: bool
 
@@ -214,7 +216,9 @@ async def _apply_fenced(
     if parameters is None:
         return {}
     result = await session.execute(_fenced_update(rows, dialect), parameters)
-    return {run_id: _Applied(batch_id, bool(flag)) for run_id, batch_id, flag in result}
+    return {
+        run_id: _Applied(org_id, batch_id, bool(flag)) for run_id, org_id, batch_id, flag in result
+    }
 
 
 def _encoded(rows: JsonRows, dialect: str, values: list[dict[str, Any]]) -> dict[str, str] | None:
@@ -269,6 +273,9 @@ async def apply_completions(
     if node_runs is not None:
         table, rows = node_runs
         await session.execute(table.insert(dialect), rows)
+    if applied:
+        ended = [(run_id, run.org_id) for run_id, run in applied.items()]
+        await publish_run_endings(session, outbox, ended, finished[0].completed_at)
     if deltas:
         await session.execute(
             _BATCH_COUNTERS,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
-from runflow.evaluations import service
+from runflow.evaluations import service, shape
 from runflow.evaluations.schemas import EvaluationList, EvaluationRead
 from runflow.media.signing import UrlSigner
 from runflow.query.cursor import CursorCodec
@@ -83,11 +83,11 @@ async def list_evaluations(
     for values, row in zip(listed.values, listed.rows, strict=True):
         computed: dict[str, Any] = {}
         if "output" in row:
-            computed |= service.output_fields(row["output"])
+            computed |= shape.output_fields(row["output"])
         if "input" in row:
-            computed |= service.input_fields(row["input"], signer, url_ttl)
+            computed |= shape.input_fields(row["input"], signer, url_ttl)
         if "links" in fields:
-            computed["links"] = service.links(row["id"])
+            computed["links"] = shape.links(row["id"])
         chosen = {name: value for name, value in computed.items() if name in fields}
         items.append(EvaluationRead.model_construct(**values, **chosen))
     return EvaluationList(items=items, **listed.cursors), fields

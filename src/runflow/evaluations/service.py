@@ -5,7 +5,6 @@ in the shape of DESIGN §14."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +15,8 @@ from runflow.catalog.builtin import IMAGE_QUALITY
 from runflow.catalog.dispatch import dispatch_target
 from runflow.catalog.specs import BUILTIN_OWNER
 from runflow.errors import NotFound, ValidationFailed
-from runflow.evaluations.issues import IssueCode
-from runflow.evaluations.schemas import Criteria, EvaluationCreate, EvaluationRead, IssueRead
+from runflow.evaluations.schemas import EvaluationCreate, EvaluationRead
+from runflow.evaluations.shape import RUN_FIELDS, evaluation_read
 from runflow.kit.egress import EgressGuard
 from runflow.media.signing import UrlSigner
 from runflow.runs import repository
@@ -92,76 +91,5 @@ async def read_evaluation(
         raise NotFound(f"Evaluation {evaluation_id} does not exist.")
     run = found[0]
     # The mapping a listed row gives: `metadata` is the ORM's `metadata_`.
-    values = {name: getattr(run, name) for name in (*_RUN_FIELDS, "input", "output")}
+    values = {name: getattr(run, name) for name in (*RUN_FIELDS, "input", "output")}
     return evaluation_read({**values, "metadata": run.metadata_}, signer, url_ttl)
-
-
-def evaluation_read(
-    run: Mapping[str, Any], signer: UrlSigner, url_ttl: timedelta
-) -> EvaluationRead:
-    """The evaluation of a run's columns (as a mapping: an ORM row's or a listed row's)."""
-    return EvaluationRead.model_validate(
-        {
-            **{name: run[name] for name in (*_RUN_FIELDS, "metadata")},
-            **output_fields(run["output"]),
-            **input_fields(run["input"], signer, url_ttl),
-            "links": links(run["id"]),
-        }
-    )
-
-
-_RUN_FIELDS = (
-    "id",
-    "org_id",
-    "status_code",
-    "cost",
-    "created_at",
-    "started_at",
-    "completed_at",
-    "failure_code",
-    "failure_message",
-)
-
-
-def output_fields(output: Mapping[str, Any] | None) -> dict[str, Any]:
-    verdict = output or {}
-    issues = verdict.get("issues")
-    return {
-        "passed": verdict.get("passed"),
-        "score": verdict.get("score"),
-        "issues": None if issues is None else [IssueRead.model_validate(i) for i in issues],
-        "metrics": verdict.get("metrics"),
-    }
-
-
-def input_fields(given: Mapping[str, Any], signer: UrlSigner, url_ttl: timedelta) -> dict[str, Any]:
-    """The image's media id (once the engine has stored it) and signed URL, the prompt and
-    the criteria, from the run's stored input."""
-    media_id = _media_id(given.get("image"))
-    image_url = None if media_id is None else signer.content_url(media_id, url_ttl)[0]
-    ignore = [code for code in str(given.get("ignore") or "").split(",") if code]
-    criteria = Criteria(
-        min_score=given.get("min_score", 0.5),
-        min_width=given.get("min_width") or None,
-        min_height=given.get("min_height") or None,
-        ignore=[IssueCode(code) for code in ignore],
-    )
-    return {
-        "media_id": media_id,
-        "image_url": image_url,
-        "prompt": given.get("prompt") or None,
-        "criteria": criteria,
-    }
-
-
-def _media_id(image: object) -> uuid.UUID | None:
-    if not isinstance(image, str):
-        return None
-    try:
-        return uuid.UUID(image)
-    except ValueError:
-        return None  # still the URL or data URI it was given: fetched when the run starts
-
-
-def links(evaluation_id: uuid.UUID) -> dict[str, str]:
-    return {"self": f"/v1/evaluations/{evaluation_id}", "run": f"/v1/runs/{evaluation_id}"}

@@ -19,8 +19,10 @@ from fastapi import (
 )
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 
 from runflow.auth.dependencies import Reader, Writer
+from runflow.callbacks.dependencies import CallbackOutbox
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.errors import ERROR_RESPONSES, ErrorResponse, Forbidden, ForbiddenCode, NotFound
 from runflow.idempotency.http import create_once
@@ -92,6 +94,7 @@ async def create_media(
     principal: Writer,
     library: Library,
     idempotency_key: IdempotencyKey,
+    outbox: CallbackOutbox,
     file: Annotated[
         UploadFile,
         File(
@@ -115,9 +118,11 @@ async def create_media(
                 library,
                 principal,
                 staged,
+                outbox,
                 folder=folder,
                 declared_type=file.content_type,
             ),
+            after_commit=outbox.notify_sender,
         )
 
 
@@ -310,11 +315,16 @@ async def put_upload_content(
     responses={409: ERROR_RESPONSES[400] | {"description": "No bytes uploaded yet"}},
 )
 async def complete_upload(
-    upload_id: UploadIdPath, session: WriteSession, principal: Writer, library: Library
+    upload_id: UploadIdPath,
+    session: WriteSession,
+    principal: Writer,
+    library: Library,
+    outbox: CallbackOutbox,
 ) -> Response:
     """Step 3 of 3: turn the received bytes into a media object (repeating it returns it)."""
-    media, created = await service.complete_upload(session, library, principal, upload_id)
+    media, created = await service.complete_upload(session, library, principal, upload_id, outbox)
     return JSONResponse(
         media.model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        background=BackgroundTask(outbox.notify_sender) if created else None,
     )

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
+from runflow.callbacks.outbox import Outbox
 from runflow.errors import (
     ApiError,
     Conflict,
@@ -28,6 +29,7 @@ from runflow.media.models import Media, MediaSource, MediaUpload, UploadStatus
 from runflow.media.schemas import MediaRead, UploadCreate, UploadRead
 from runflow.media.sniff import MediaInfo, MediaRefused
 from runflow.media.staging import StagedFile, TooLarge, staged
+from runflow.webhooks.publishing import publish_media_created
 
 _PURGE_CHUNK = 50
 
@@ -91,6 +93,7 @@ async def create_media(
     library: MediaLibrary,
     principal: Principal,
     file: StagedFile,
+    outbox: Outbox,
     *,
     folder: str | None,
     declared_type: str | None,
@@ -108,7 +111,18 @@ async def create_media(
     await library.storage.put_file(media.storage_key, file.path, info.content_type)
     session.add(media)
     await session.flush()
-    return await media_read(library, media)
+    return await _created(session, library, media, outbox)
+
+
+async def _created(
+    session: AsyncSession, library: MediaLibrary, media: Media, outbox: Outbox
+) -> MediaRead:
+    """The new object as its GET shows it, told to the endpoints that want `media.created`."""
+    read = await media_read(library, media)
+    await publish_media_created(
+        session, outbox, media.org_id, read.model_dump(mode="json"), media.created_at
+    )
+    return read
 
 
 async def read_media(
@@ -232,7 +246,11 @@ async def receive_upload(
 
 
 async def complete_upload(
-    session: AsyncSession, library: MediaLibrary, principal: Principal, upload_id: uuid.UUID
+    session: AsyncSession,
+    library: MediaLibrary,
+    principal: Principal,
+    upload_id: uuid.UUID,
+    outbox: Outbox,
 ) -> tuple[MediaRead, bool]:
     """The media object, and whether this call created it (a repeated call returns it)."""
     upload = await repository.get_upload(session, upload_id, principal.org_id)
@@ -270,4 +288,4 @@ async def complete_upload(
     )
     session.add(media)
     await session.flush()
-    return await media_read(library, media), True
+    return await _created(session, library, media, outbox), True

@@ -18,7 +18,7 @@ from runflow.catalog.schemas import ModelRead
 from runflow.engine.models import NodeRun, RunLog
 from runflow.runs.models import Run
 from runflow.runs.schemas import NodeRunRead, RunDetail, RunLogRead
-from runflow.runs.service import links_for
+from runflow.runs.shape import links_for
 
 
 async def run_details(

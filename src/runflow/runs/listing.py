@@ -18,7 +18,7 @@ from runflow.query.projection import Columns
 from runflow.runs import repository
 from runflow.runs.models import FailureStage, Run, RunStatus
 from runflow.runs.schemas import NodeRunList, NodeRunRead, RunList, RunLogList, RunLogRead, RunRead
-from runflow.runs.service import run_links
+from runflow.runs.shape import run_links
 
 _RUN_COLUMNS: Columns = {
     **{name: getattr(Run, name) for name in RunRead.model_fields if hasattr(Run, name)},

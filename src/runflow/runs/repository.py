@@ -29,15 +29,17 @@ async def get_run(
 
 async def cancel_queued(
     session: AsyncSession, criterion: ColumnElement[bool], now: datetime
-) -> int:
-    """End matching queued runs `cancelled` at once (they cost nothing); returns how many."""
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """End matching queued runs `cancelled` at once (they cost nothing); returns the
+    `(id, org_id)` of each."""
     result = await session.execute(
         update(Run)
         .where(criterion, Run.status_code == RunStatus.QUEUED)
         .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
+        .returning(Run.id, Run.org_id)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return [(run_id, org_id) for run_id, org_id in result]
 
 
 async def request_cancel_of_running(

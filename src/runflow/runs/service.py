@@ -22,29 +22,8 @@ from runflow.runs.destinations import vet_destinations
 from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
 from runflow.runs.schemas import RunCreate, RunRead, RunRerun
-
-
-def links_for(run: Run) -> dict[str, str]:
-    return run_links(run.id, run.batch_id, run.rerun_of)
-
-
-def run_links(
-    run_id: uuid.UUID, batch_id: uuid.UUID | None, rerun_of: uuid.UUID | None = None
-) -> dict[str, str]:
-    base = f"/v1/runs/{run_id}"
-    links = {"self": base, "logs": f"{base}/logs", "node_runs": f"{base}/node-runs"}
-    if batch_id is not None:
-        links["batch"] = f"/v1/batches/{batch_id}"
-    if rerun_of is not None:
-        links["rerun_of"] = f"/v1/runs/{rerun_of}"
-    return links
-
-
-def run_read(run: Run, *, has_logs: bool = False, has_node_runs: bool = False) -> RunRead:
-    read = RunRead.model_validate(run)
-    return read.model_copy(
-        update={"has_logs": has_logs, "has_node_runs": has_node_runs, "links": links_for(run)}
-    )
+from runflow.runs.shape import run_read
+from runflow.webhooks.publishing import publish_run_endings
 
 
 async def create_run(
@@ -142,10 +121,13 @@ async def cancel_run(
         raise Conflict(f"Run {run_id} already ended as {run.status_code}.")
     now = utcnow()
     await announce(session, [run.id] if run.batch_id is None else [run.id, run.batch_id])
-    if await repository.cancel_queued(session, Run.id == run.id, now) == 0:
+    cancelled = await repository.cancel_queued(session, Run.id == run.id, now)
+    if not cancelled:
         await repository.request_cancel_of_running(session, Run.id == run.id, now)
-    elif run.batch_id is not None:
-        await record_cancelled_items(session, run.batch_id, 1, now, outbox, whole_batch=False)
     else:
-        await enqueue_run_callbacks(session, [run.id], outbox)
+        await publish_run_endings(session, outbox, cancelled, now)
+        if run.batch_id is not None:
+            await record_cancelled_items(session, run.batch_id, 1, now, outbox, whole_batch=False)
+        else:
+            await enqueue_run_callbacks(session, [run.id], outbox)
     return await read_run(session, principal, run_id)
