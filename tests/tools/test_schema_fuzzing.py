@@ -23,7 +23,9 @@ MAX_EXAMPLES = 4
 # Operations whose schema-valid requests the server may still refuse for reasons a schema
 # cannot state, and the status it then answers: a cursor must be one the server signed (400),
 # an uploaded file must really be an image or a video (422), a model's inputs depend on the
-# model named in the path (422), an evaluated image must be one that can be fetched (422).
+# model named in the path (422), an evaluated image must be one that can be fetched (422), a
+# webhook endpoint's URL must resolve to a public address (422), a recovery reaches back no
+# further than events are kept (422).
 # Every other check stays as strict as the document.
 _REFUSED_FOR_WHAT_NO_SCHEMA_SAYS: dict[str, int] = {
     "GET /v1/batches": 400,
@@ -38,6 +40,12 @@ _REFUSED_FOR_WHAT_NO_SCHEMA_SAYS: dict[str, int] = {
     "POST /v1/models/{owner}/{slug}/runs": 422,
     "GET /v1/evaluations": 400,
     "POST /v1/evaluations": 422,
+    "GET /v1/webhooks/endpoints": 400,
+    "POST /v1/webhooks/endpoints": 422,
+    "PATCH /v1/webhooks/endpoints/{id}": 422,
+    "POST /v1/webhooks/endpoints/{id}/recover": 422,
+    "GET /v1/webhooks/deliveries": 400,
+    "GET /v1/events": 400,
 }
 _ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 

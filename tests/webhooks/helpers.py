@@ -62,7 +62,9 @@ def verify(request: Received, secret: str) -> dict[str, Any]:
 async def deliveries(
     client: httpx.AsyncClient, auth: dict[str, str], q: str | None = None
 ) -> list[dict[str, Any]]:
-    params = {"q": q, "limit": 500} if q else {"limit": 500}
+    params: dict[str, str | int] = {"limit": 500}
+    if q:
+        params["q"] = q
     response = await client.get("/v1/webhooks/deliveries", params=params, headers=auth)
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]

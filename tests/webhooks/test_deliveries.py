@@ -68,7 +68,8 @@ async def test_redelivery_sends_the_same_bytes_with_the_same_webhook_id(
     one, two = receiver.received
     assert one.body == two.body
     assert one.webhook_id == two.webhook_id == first["event_id"]
-    assert one.headers["webhook-signature"] != "" and verify(two, endpoint["secret"])
+    verify(one, endpoint["secret"])
+    verify(two, endpoint["secret"])
 
 
 async def test_recover_sends_once_each_event_that_failed_since(

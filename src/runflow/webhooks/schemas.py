@@ -50,14 +50,18 @@ def _known_types(event_types: list[str]) -> list[str]:
         )
     if len(set(event_types)) != len(event_types):
         raise ValueError("an event type is listed twice")
-    if ALL in event_types and len(event_types) > 1:
-        raise ValueError('"*" already subscribes to every event type; list it alone')
     return event_types
 
 
 EventTypes = Annotated[
     list[str],
-    Field(min_length=1, max_length=MAX_EVENT_TYPES, examples=[["batch.succeeded", "run.failed"]]),
+    Field(
+        min_length=1,
+        max_length=MAX_EVENT_TYPES,
+        examples=[["batch.succeeded", "run.failed"]],
+        # Declared for clients; `_known_types` gives the clearer message.
+        json_schema_extra={"uniqueItems": True, "items": {"enum": [ALL, *sorted(_TYPE_NAMES)]}},
+    ),
     AfterValidator(_known_types),
 ]
 Description = Annotated[str, Field(max_length=500)]

@@ -1,0 +1,156 @@
+"""S1 with a webhook endpoint subscribed to `*`, beside S1 without one, interleaved in one run.
+
+S1 (DESIGN §12): 100 batches × 100 `echo` items over HTTP, each batch with a `callback_url`,
+until the 100 callbacks arrived. With the endpoint, the same work also produces 10,200 events
+(100 `batch.created`, 10,000 `run.succeeded`, 100 `batch.succeeded`), each delivered to a fast
+local receiver. Prints per round and as medians: S1's time with and without the endpoint,
+events delivered per second (first to last delivery), and how long after the last batch ended
+the last event arrived (DESIGN §15: ≥ 1,000 deliveries/s per process; S1 with the endpoint
+≤ 2× S1 without).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+import uvicorn
+
+from bench.deployment import deployment
+from bench.echo_batches import BATCHES, ITEMS, drive
+from bench.processes import free_port
+from bench.receiver import CallbackReceiver
+
+EVENTS = BATCHES * ITEMS + 2 * BATCHES
+
+
+@dataclass
+class EventReceiver:
+    """Answers 204 at once; notes each event's arrival and each batch's end."""
+
+    expected: int
+    port: int = field(default_factory=free_port)
+    arrivals: list[float] = field(default_factory=list)
+    batch_ends: list[float] = field(default_factory=list)
+    all_arrived: threading.Event = field(default_factory=threading.Event)
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/events"
+
+    def reset(self) -> None:
+        self.arrivals.clear()
+        self.batch_ends.clear()
+        self.all_arrived.clear()
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        self.arrivals.append(time.time())
+        event = json.loads(body)
+        if event["type"] == "batch.succeeded":
+            ended = datetime.fromisoformat(event["data"]["completed_at"]).timestamp()
+            self.batch_ends.append(ended)
+        if len(self.arrivals) >= self.expected:
+            self.all_arrived.set()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def serve_in_thread(self) -> None:
+        config = uvicorn.Config(
+            self,
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="off",
+            log_level="error",
+            access_log=False,
+            backlog=4096,
+        )
+        server = uvicorn.Server(config)
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.01)
+
+
+@dataclass
+class Round:
+    s1_s: float
+    events_per_s: float | None = None
+    tail_s: float | None = None
+
+
+def one_round(base_url: str, api_key: str, events: EventReceiver | None) -> Round:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    endpoint_id = None
+    if events is not None:
+        events.reset()
+        response = httpx.post(
+            f"{base_url}/v1/webhooks/endpoints",
+            json={"url": events.url(), "event_types": ["*"]},
+            headers=headers,
+        )
+        response.raise_for_status()
+        endpoint_id = response.json()["id"]
+    callbacks = CallbackReceiver(expected=BATCHES)
+    callbacks.serve_in_thread()
+    started, _ = asyncio.run(drive(base_url, api_key, callbacks))
+    result = Round(max(callbacks.arrivals.values()) - started)
+    if events is not None:
+        if not events.all_arrived.wait(300):
+            raise RuntimeError(f"only {len(events.arrivals)} of {EVENTS} events arrived")
+        first, last = min(events.arrivals), max(events.arrivals)
+        result.events_per_s = len(events.arrivals) / (last - first)
+        result.tail_s = last - max(events.batch_ends)
+        httpx.delete(f"{base_url}/v1/webhooks/endpoints/{endpoint_id}", headers=headers)
+    return result
+
+
+def main(mode: str, rounds: int) -> None:
+    events = EventReceiver(expected=EVENTS)
+    events.serve_in_thread()
+    without: list[Round] = []
+    with_endpoint: list[Round] = []
+    with deployment(mode, {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8"}) as running:
+        time.sleep(1.0)
+        one_round(running.base_url, running.api_key, None)  # warm-up, not counted
+        for n in range(rounds):
+            without.append(one_round(running.base_url, running.api_key, None))
+            with_endpoint.append(one_round(running.base_url, running.api_key, events))
+            print(
+                f"round {n + 1}: S1 {without[-1].s1_s:.2f} s without, "
+                f"{with_endpoint[-1].s1_s:.2f} s with the endpoint; "
+                f"{with_endpoint[-1].events_per_s:,.0f} events/s, "
+                f"last event {with_endpoint[-1].tail_s:.2f} s after the last batch ended",
+                flush=True,
+            )
+    plain = statistics.median(r.s1_s for r in without)
+    subscribed = statistics.median(r.s1_s for r in with_endpoint)
+    rate = statistics.median(r.events_per_s or 0 for r in with_endpoint)
+    tail = statistics.median(r.tail_s or 0 for r in with_endpoint)
+    print(f"{mode}, medians of {rounds} interleaved rounds:")
+    print(
+        f"  S1 without an endpoint {plain:.2f} s; with one on * {subscribed:.2f} s "
+        f"({subscribed / plain:.2f}×)"
+    )
+    print(
+        f"  {EVENTS:,} events delivered at {rate:,.0f}/s; the last {tail:.2f} s after the "
+        "last batch ended"
+    )
+
+
+if __name__ == "__main__":
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "sqlite", int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    )
