@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from runflow.callbacks.attempt import Outgoing, Verdict, attempt_delivery
+from runflow.callbacks.attempt import Outgoing, Verdict, attempt_delivery, delivery_session
 from runflow.kit.egress import EgressGuard
 from tests.callbacks.receiver import Receiver
 from tests.conftest import RowCounts
@@ -103,10 +103,10 @@ async def test_metadata_inside_ipv6_is_refused_while_loopback_is_opened(
 async def test_an_attempt_to_ipv4_inside_ipv6_is_refused_before_it_connects(
     address: str,
 ) -> None:
-    async with Receiver() as receiver, httpx.AsyncClient() as client:
+    async with Receiver() as receiver, delivery_session(4, 4) as session:
         url = f"http://[{address}]:{receiver.port}/hook"
         outgoing = Outgoing(uuid.uuid4(), 1, url, b"{}", ())
-        result = await attempt_delivery(client, EgressGuard(), outgoing, timeout_s=2)
+        result = await attempt_delivery(session, EgressGuard(), outgoing, timeout_s=2)
 
     assert result.verdict is Verdict.GIVE_UP
     assert result.reason_code == "ADDRESS_BLOCKED"
@@ -117,11 +117,11 @@ async def test_an_attempt_to_ipv4_inside_ipv6_is_refused_before_it_connects(
 async def test_every_attempt_checks_the_address_again() -> None:
     """A URL accepted once (loopback allowed then) is refused at the attempt when the guard
     no longer allows it: no request leaves, the refusal is final."""
-    async with Receiver() as receiver, httpx.AsyncClient() as client:
+    async with Receiver() as receiver, delivery_session(4, 4) as session:
         outgoing = Outgoing(uuid.uuid4(), 1, receiver.url(), b"{}", ())
-        result = await attempt_delivery(client, EgressGuard(), outgoing, timeout_s=2)
+        result = await attempt_delivery(session, EgressGuard(), outgoing, timeout_s=2)
         allowed = await attempt_delivery(
-            client, EgressGuard(["127.0.0.0/8"]), outgoing, timeout_s=2
+            session, EgressGuard(["127.0.0.0/8"]), outgoing, timeout_s=2
         )
 
     assert result.verdict is Verdict.GIVE_UP

@@ -108,6 +108,29 @@ async def item_handles(
     return (await session.execute(statement)).all()
 
 
+async def item_handles_of(
+    session: AsyncSession, batch_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """`item_handles` of several batches in one query, by batch."""
+    statement = (
+        select(
+            BatchItem.batch_id,
+            BatchItem.id,
+            BatchItem.sequence_index,
+            BatchItem.client_ref,
+            BatchItem.run_id,
+            Run.status_code,
+        )
+        .join(Run, Run.id == BatchItem.run_id)
+        .where(BatchItem.batch_id.in_(batch_ids))
+        .order_by(BatchItem.batch_id, BatchItem.sequence_index)
+    )
+    found: dict[uuid.UUID, list[dict[str, Any]]] = {batch_id: [] for batch_id in batch_ids}
+    for row in (await session.execute(statement)).mappings():
+        found[row["batch_id"]].append(dict(row))
+    return found
+
+
 async def item_inputs(
     session: AsyncSession, batch_id: uuid.UUID
 ) -> Sequence[Row[str | None, str, dict[str, Any]]]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-import httpx
+import aiohttp
 from standardwebhooks import Webhook
 
 from runflow.kit.clock import utcnow
@@ -72,7 +73,13 @@ def signature_header(
     secrets: tuple[tuple[uuid.UUID, str], ...], msg_id: str, timestamp: datetime, body: str
 ) -> str:
     """`v1,<sig>` per secret, space-separated, as Standard Webhooks verifiers expect."""
-    return " ".join(Webhook(secret).sign(msg_id, timestamp, body) for _, secret in secrets)
+    return " ".join(_signer(secret).sign(msg_id, timestamp, body) for _, secret in secrets)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signer(secret: str) -> Webhook:
+    """A secret's signer, its key decoded once rather than at every delivery."""
+    return Webhook(secret)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -91,9 +98,9 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(timedelta(0), when - now)
 
 
-def _judge(response: httpx.Response) -> tuple[Verdict, str | None, str | None]:
+def _judge(response: aiohttp.ClientResponse) -> tuple[Verdict, str | None, str | None]:
     """Verdict, reason code and an error message for a response that arrived."""
-    code = response.status_code
+    code = response.status
     if 200 <= code < 300:
         return Verdict.DELIVERED, None, None
     if code == 410:
@@ -108,17 +115,34 @@ def _judge(response: httpx.Response) -> tuple[Verdict, str | None, str | None]:
     return Verdict.RETRY, "HTTP_ERROR", f"the receiver answered {code}"
 
 
-async def _read_some(response: httpx.Response) -> str:
+async def _read_some(response: aiohttp.ClientResponse) -> str:
+    """The first KiB of the body: a receiver answering with megabytes is not read to the end."""
     kept = bytearray()
-    async for chunk in response.aiter_raw():
-        kept.extend(chunk[: RESPONSE_BODY_LIMIT - len(kept)])
-        if len(kept) >= RESPONSE_BODY_LIMIT:
+    while len(kept) < RESPONSE_BODY_LIMIT:
+        chunk = await response.content.read(RESPONSE_BODY_LIMIT - len(kept))
+        if not chunk:
             break
+        kept.extend(chunk)
     return kept.decode(errors="replace")
 
 
+def delivery_session(concurrency: int, per_host: int) -> aiohttp.ClientSession:
+    """The session attempts share: kept-alive connections, at most `per_host` to one host
+    (the name it is asked for and the address it was checked at), no cookies carried from
+    one receiver to another, no proxy from the environment, responses left undecoded."""
+    connector = aiohttp.TCPConnector(
+        limit=concurrency, limit_per_host=per_host, use_dns_cache=False
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+        auto_decompress=False,
+    )
+
+
 async def attempt_delivery(
-    client: httpx.AsyncClient, guard: EgressGuard, outgoing: Outgoing, *, timeout_s: float
+    session: aiohttp.ClientSession, guard: EgressGuard, outgoing: Outgoing, *, timeout_s: float
 ) -> AttemptResult:
     started = utcnow()
     unsent = AttemptResult(
@@ -135,14 +159,14 @@ async def attempt_delivery(
             target = await guard.check(outgoing.callback_url)
             url, headers, extensions = target.pinned()
             headers.update(_headers(outgoing, started))
-            request = client.build_request(
-                "POST", url, content=outgoing.body, headers=headers, extensions=extensions
-            )
-            response = await client.send(request, stream=True)
-            try:
+            async with session.post(
+                str(url),
+                data=outgoing.body,
+                headers=headers,
+                allow_redirects=False,
+                server_hostname=extensions.get("sni_hostname"),
+            ) as response:
                 response_body = await _read_some(response)
-            finally:
-                await response.aclose()
     except EgressRefused as refused:
         return replace(
             unsent,
@@ -150,14 +174,14 @@ async def attempt_delivery(
             reason_code=refused.reason,
             error_message=f"callback_url {refused}",
         )
-    except (TimeoutError, httpx.TimeoutException):
+    except TimeoutError:
         return replace(
             unsent,
             reason_code="TIMEOUT",
             response_time_ms=_elapsed_ms(clock),
             error_message=f"no complete response within {timeout_s:g} s",
         )
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         return replace(
             unsent,
             reason_code="CONNECTION_ERROR",
@@ -166,13 +190,13 @@ async def attempt_delivery(
         )
     verdict, reason, error = _judge(response)
     retry_after = None
-    if response.status_code in (429, 503):
+    if response.status in (429, 503):
         retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
     return replace(
         unsent,
         verdict=verdict,
         reason_code=reason,
-        status_code=response.status_code,
+        status_code=response.status,
         response_body=response_body,
         response_time_ms=_elapsed_ms(clock),
         error_message=error,

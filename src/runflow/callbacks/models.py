@@ -26,7 +26,19 @@ class CallbackDelivery(IdMixin, TimestampsMixin, Base):
             sqlite_where=text("is_automatic AND endpoint_id IS NULL"),
             postgresql_where=text("is_automatic AND endpoint_id IS NULL"),
         ),
-        Index(None, "status_code", "next_attempt_at"),
+        # The sender's two lanes (`callbacks/queue.py`): due callbacks, due event deliveries.
+        Index(
+            "ix_callback_deliveries_due_callbacks",
+            "next_attempt_at",
+            sqlite_where=text("status_code = 'pending' AND endpoint_id IS NULL"),
+            postgresql_where=text("status_code = 'pending' AND endpoint_id IS NULL"),
+        ),
+        Index(
+            "ix_callback_deliveries_due_events",
+            "next_attempt_at",
+            sqlite_where=text("status_code = 'pending' AND endpoint_id IS NOT NULL"),
+            postgresql_where=text("status_code = 'pending' AND endpoint_id IS NOT NULL"),
+        ),
         Index(None, "org_id", "created_at"),
         Index(None, "endpoint_id", "created_at"),
     )

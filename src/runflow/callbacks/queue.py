@@ -10,19 +10,22 @@ put on record as lost before the next one starts.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Update
 
 from runflow.callbacks.attempt import AttemptResult, Outgoing, Verdict
 from runflow.callbacks.models import CallbackAttempt, CallbackDelivery
 from runflow.callbacks.outbox import PENDING
 from runflow.callbacks.policy import MAX_RETRY_AFTER, RetryPolicy
+from runflow.db.json_rows import JsonRows
 from runflow.kit.ids import new_id
 from runflow.webhooks.health import EndpointHealth, halted_endpoints
 from runflow.webhooks.service import endpoint_secrets, signing_secrets
@@ -41,10 +44,13 @@ def _is_postgres(session: AsyncSession) -> bool:
 
 async def any_due(session: AsyncSession, now: datetime) -> bool:
     """A cheap read before a claim: on SQLite a claim takes the one write lock."""
-    due = exists().where(
-        CallbackDelivery.status_code == PENDING, CallbackDelivery.next_attempt_at <= now
-    )
-    return bool(await session.scalar(select(due)))
+    due = [
+        exists().where(
+            CallbackDelivery.status_code == PENDING, lane, CallbackDelivery.next_attempt_at <= now
+        )
+        for lane in (CALLBACK_LANE, EVENT_LANE)
+    ]
+    return bool(await session.scalar(select(or_(*due))))
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,9 @@ class _Due:
     event_id: uuid.UUID | None
 
 
-async def claim_due_deliveries(
-    session: AsyncSession, *, limit: int, now: datetime, lease: timedelta
-) -> list[Outgoing]:
+def _due_in(
+    lane: ColumnElement[bool], now: datetime, limit: int, postgres: bool
+) -> Select[*tuple[Any, ...]]:
     statement = (
         select(
             CallbackDelivery.id,
@@ -75,13 +81,32 @@ async def claim_due_deliveries(
             CallbackDelivery.endpoint_id,
             CallbackDelivery.event_id,
         )
-        .where(CallbackDelivery.status_code == PENDING, CallbackDelivery.next_attempt_at <= now)
+        .where(
+            CallbackDelivery.status_code == PENDING,
+            lane,
+            CallbackDelivery.next_attempt_at <= now,
+        )
         .order_by(CallbackDelivery.next_attempt_at)
         .limit(limit)
     )
-    if _is_postgres(session):
-        statement = statement.with_for_update(skip_locked=True)
-    due = [_Due(*row) for row in await session.execute(statement)]
+    return statement.with_for_update(skip_locked=True) if postgres else statement
+
+
+# Two lanes, each read through its own partial index: a batch's or a run's callback goes
+# first, so a flood of events (a hundred per batch on an endpoint subscribed to `run.*`)
+# never holds up the callback its customer is waiting for; events take the rest of a chunk.
+CALLBACK_LANE = CallbackDelivery.endpoint_id.is_(None)
+EVENT_LANE = CallbackDelivery.endpoint_id.is_not(None)
+
+
+async def claim_due_deliveries(
+    session: AsyncSession, *, limit: int, now: datetime, lease: timedelta
+) -> list[Outgoing]:
+    postgres = _is_postgres(session)
+    rows = list(await session.execute(_due_in(CALLBACK_LANE, now, limit, postgres)))
+    if len(rows) < limit:
+        rows += await session.execute(_due_in(EVENT_LANE, now, limit - len(rows), postgres))
+    due = [_Due(*row) for row in rows]
     if not due:
         return []
 
@@ -170,20 +195,47 @@ async def claim_due_deliveries(
     ]
 
 
-_RECORD = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_id"))
-    .values(
-        status_code=bindparam("b_status_code"),
-        next_attempt_at=bindparam("b_next_attempt_at"),
-        completed_at=bindparam("b_completed_at"),
-        failure_reason_code=bindparam("b_failure_reason_code"),
-        failure_detail=bindparam("b_failure_detail"),
-        signing_secret_id=bindparam("b_signing_secret_id"),
-        lease_expires_at=None,
-        updated_at=bindparam("b_updated_at"),
-    )
+# A chunk's attempts and their deliveries' new states travel as one JSON parameter each
+# (`db/json_rows.py`): two statements per chunk, whatever its size.
+_ATTEMPT_ROWS = JsonRows(
+    "attempts",
+    _attempts,
+    (
+        "id",
+        "delivery_id",
+        "attempt_number",
+        "status_code",
+        "response_body",
+        "response_time_ms",
+        "error_message",
+        "created_at",
+    ),
 )
+_OUTCOME_ROWS = JsonRows(
+    "outcomes",
+    _deliveries,
+    (
+        "id",
+        "status_code",
+        "next_attempt_at",
+        "completed_at",
+        "failure_reason_code",
+        "failure_detail",
+        "signing_secret_id",
+        "updated_at",
+    ),
+)
+
+
+@functools.cache
+def _record_outcomes(dialect: str) -> Update:
+    given = _OUTCOME_ROWS.source(dialect)
+    return (
+        update(_deliveries)
+        .where(_deliveries.c.id == given.c.id)
+        .values({name: given.c[name] for name in _OUTCOME_ROWS.columns if name != "id"})
+        .values(lease_expires_at=None)
+    )
 
 
 def _outcome(
@@ -191,37 +243,37 @@ def _outcome(
 ) -> dict[str, Any]:
     """The delivery's new state after `result`: done, given up, or due again later."""
     values: dict[str, Any] = {
-        "b_id": result.delivery_id,
-        "b_status_code": PENDING,
-        "b_next_attempt_at": None,
-        "b_completed_at": None,
-        "b_failure_reason_code": None,
-        "b_failure_detail": None,
-        "b_signing_secret_id": result.signing_secret_id,
-        "b_updated_at": now,
+        "id": result.delivery_id,
+        "status_code": PENDING,
+        "next_attempt_at": None,
+        "completed_at": None,
+        "failure_reason_code": None,
+        "failure_detail": None,
+        "signing_secret_id": result.signing_secret_id,
+        "updated_at": now,
     }
     if result.verdict is Verdict.DELIVERED:
-        return values | {"b_status_code": SUCCEEDED, "b_completed_at": now}
+        return values | {"status_code": SUCCEEDED, "completed_at": now}
     if result.verdict is Verdict.GIVE_UP:
         return values | {
-            "b_status_code": FAILED,
-            "b_completed_at": now,
-            "b_failure_reason_code": result.reason_code,
-            "b_failure_detail": result.error_message,
+            "status_code": FAILED,
+            "completed_at": now,
+            "failure_reason_code": result.reason_code,
+            "failure_detail": result.error_message,
         }
     if result.attempt_number >= max_attempts:
         return values | {
-            "b_status_code": FAILED,
-            "b_completed_at": now,
-            "b_failure_reason_code": "RETRIES_EXHAUSTED",
-            "b_failure_detail": f"Gave up after {result.attempt_number} attempts; the last: "
+            "status_code": FAILED,
+            "completed_at": now,
+            "failure_reason_code": "RETRIES_EXHAUSTED",
+            "failure_detail": f"Gave up after {result.attempt_number} attempts; the last: "
             f"{result.error_message or result.reason_code}.",
         }
     if result.retry_after is not None:
         delay = min(result.retry_after, MAX_RETRY_AFTER)
     else:
         delay = policy.delay_after(result.attempt_number)
-    return values | {"b_next_attempt_at": now + delay}
+    return values | {"next_attempt_at": now + delay}
 
 
 async def record_attempts(
@@ -262,25 +314,25 @@ async def record_attempts(
                 endpoint_outcomes.append((row.endpoint_id, delivered))
     if not accepted:
         return 0
+    dialect = session.get_bind().dialect.name
+    attempts = [
+        {
+            "id": new_id(),
+            "delivery_id": result.delivery_id,
+            "attempt_number": result.attempt_number,
+            "status_code": result.status_code,
+            "response_body": result.response_body,
+            "response_time_ms": result.response_time_ms,
+            "error_message": result.error_message,
+            "created_at": result.created_at,
+        }
+        for result, _ in accepted
+    ]
     await session.execute(
-        insert(_attempts),
-        [
-            {
-                "id": new_id(),
-                "delivery_id": result.delivery_id,
-                "attempt_number": result.attempt_number,
-                "status_code": result.status_code,
-                "response_body": result.response_body,
-                "response_time_ms": result.response_time_ms,
-                "error_message": result.error_message,
-                "created_at": result.created_at,
-            }
-            for result, _ in accepted
-        ],
+        _ATTEMPT_ROWS.insert(dialect), _ATTEMPT_ROWS.parameters(dialect, attempts)
     )
-    await session.execute(
-        _RECORD, [_outcome(result, max_attempts, policy, now) for result, max_attempts in accepted]
-    )
+    outcomes = [_outcome(result, max_attempts, policy, now) for result, max_attempts in accepted]
+    await session.execute(_record_outcomes(dialect), _OUTCOME_ROWS.parameters(dialect, outcomes))
     if health is not None and endpoint_outcomes:
         await health.observe(session, endpoint_outcomes, now)
     return len(accepted)

@@ -14,10 +14,16 @@ import contextlib
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-import httpx
+import aiohttp
 import structlog
 
-from runflow.callbacks.attempt import AttemptResult, Outgoing, Verdict, attempt_delivery
+from runflow.callbacks.attempt import (
+    AttemptResult,
+    Outgoing,
+    Verdict,
+    attempt_delivery,
+    delivery_session,
+)
 from runflow.callbacks.policy import RetryPolicy
 from runflow.callbacks.queue import any_due, claim_due_deliveries, record_attempts
 from runflow.db.engine import Database
@@ -34,10 +40,13 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True)
 class SenderConfig:
     concurrency: int = 256
+    # Connections to one receiving host: its requests beyond wait for one of them, so one
+    # host cannot take every slot's connection.
+    per_host: int = 32
     claim_chunk: int = 100
     record_chunk: int = 500
     poll_interval_s: float = 0.5
-    record_delay_s: float = 0.005
+    record_delay_s: float = 0.05
     prune_interval_s: float = 3600.0
 
 
@@ -58,7 +67,7 @@ class CallbackSender:
         self.health = health
         # An attempt is bounded by the timeout; twice that plus a margin covers recording it.
         self.lease = timedelta(seconds=2 * policy.timeout_s + 5)
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._inflight: dict[asyncio.Task[None], Outgoing] = {}
         self._results = WriteBehind(
             self._record,
@@ -73,17 +82,7 @@ class CallbackSender:
         self._pruner: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,
-            timeout=self.policy.timeout_s,
-            # Every slot may keep its connection: an endpoint host gets its events over
-            # kept-alive connections, not a new one per delivery.
-            limits=httpx.Limits(
-                max_connections=self.config.concurrency,
-                max_keepalive_connections=self.config.concurrency,
-            ),
-        )
+        self._session = delivery_session(self.config.concurrency, self.config.per_host)
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="runflow-callback-claim"),
             asyncio.create_task(self._results.run(), name="runflow-callback-record"),
@@ -110,8 +109,8 @@ class CallbackSender:
         self._results.stop()
         await end_loop(record_loop, grace_s)
         await self._results.drain(interrupted)
-        if self._client is not None:
-            await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     def wake(self) -> None:
         """A delivery was just committed in this process: claim now, not at the next poll."""
@@ -157,9 +156,9 @@ class CallbackSender:
         self._slot_freed.set()
 
     async def _attempt(self, outgoing: Outgoing) -> None:
-        assert self._client is not None
+        assert self._session is not None
         result = await attempt_delivery(
-            self._client, self.guard, outgoing, timeout_s=self.policy.timeout_s
+            self._session, self.guard, outgoing, timeout_s=self.policy.timeout_s
         )
         log.info(
             "callback_attempted",
@@ -183,7 +182,7 @@ class CallbackSender:
         return True
 
     async def _prune_loop(self) -> None:
-        """Events past their retention go, with their deliveries; every sender may do it."""
+        """Events past their retention go, with their deliveries; any sender may do it."""
         while True:
             try:
                 async with self.database.transaction() as session:

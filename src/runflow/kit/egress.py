@@ -36,6 +36,7 @@ their IPv4 destinations at the translator.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -130,14 +131,38 @@ class Target:
     def pinned(self) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
         """URL with the checked address as host, the headers and extensions that keep the
         original name for the server (`Host`) and for TLS (SNI and certificate check)."""
-        host = self.url.host
-        port = self.url.port
-        url = self.url.copy_with(host=str(self.address))
-        host_header = host if port is None else f"{host}:{port}"
-        extensions: dict[str, Any] = {}
-        if self.url.scheme == "https":
-            extensions["sni_hostname"] = host
-        return url, {"Host": host_header}, extensions
+        url, host_header, sni = _pinned(self.url, self.address)
+        return url, {"Host": host_header}, {} if sni is None else {"sni_hostname": sni}
+
+
+@functools.lru_cache(maxsize=4096)  # the same endpoint at the same address, delivery after delivery
+def _pinned(url: httpx.URL, address: IPAddress) -> tuple[httpx.URL, str, str | None]:
+    host = url.host
+    port = url.port
+    host_header = host if port is None else f"{host}:{port}"
+    return url.copy_with(host=str(address)), host_header, host if url.scheme == "https" else None
+
+
+@functools.lru_cache(maxsize=4096)  # an endpoint's URL is checked at every delivery
+def _parse(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise EgressRefused("INVALID_URL", "is not a valid URL") from None
+    if parsed.scheme not in _DEFAULT_PORTS:
+        raise EgressRefused("INVALID_URL", "must be an http or https URL")
+    if not parsed.host:
+        raise EgressRefused("INVALID_URL", "must name a host")
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_address(host: str) -> IPAddress | None:
+    """The address a host names literally (`203.0.113.7`, `[2001:db8::1]`), else None."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 class EgressGuard:
@@ -166,15 +191,7 @@ class EgressGuard:
 
     def parse(self, url: str) -> httpx.URL:
         """Syntax only: http(s), a host, no fragments of other schemes."""
-        try:
-            parsed = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError, ValueError):
-            raise EgressRefused("INVALID_URL", "is not a valid URL") from None
-        if parsed.scheme not in _DEFAULT_PORTS:
-            raise EgressRefused("INVALID_URL", "must be an http or https URL")
-        if not parsed.host:
-            raise EgressRefused("INVALID_URL", "must name a host")
-        return parsed
+        return _parse(url)
 
     async def check(self, url: str) -> Target:
         """Resolve and vet the host; raise `EgressRefused` unless every address is allowed."""
@@ -228,10 +245,9 @@ class EgressGuard:
         return addresses
 
     async def _resolve(self, host: str) -> list[IPAddress]:
-        try:
-            return [ipaddress.ip_address(host)]
-        except ValueError:
-            pass
+        literal = _literal_address(host)
+        if literal is not None:
+            return [literal]
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.resolve_timeout_s):

@@ -19,16 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.payload import encode
+from runflow.db.json_rows import JsonRows
 from runflow.kit.ids import new_id
 from runflow.webhooks.catalogue import ALL, EventType
 from runflow.webhooks.models import Event, WebhookEndpoint
 
-_events = cast(Table, Event.__table__)
+# One JSON parameter for a chunk's events (`db/json_rows.py`): their `data` is encoded once,
+# by orjson, rather than row by row through the JSON column type.
+_EVENT_ROWS = JsonRows("events", cast(Table, Event.__table__))
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ async def record_events(
             for endpoint in endpoints
         )
     if rows:
-        await session.execute(insert(_events), rows)
+        dialect = session.get_bind().dialect.name
+        await session.execute(_EVENT_ROWS.insert(dialect), _EVENT_ROWS.parameters(dialect, rows))
         await outbox.add_many(session, deliveries, now)
     return [row["id"] for row in rows]

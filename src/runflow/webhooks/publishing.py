@@ -12,8 +12,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import exists, select
+from pydantic import TypeAdapter
+from sqlalchemy import Table, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches import repository as batches
@@ -25,15 +27,19 @@ from runflow.catalog.builtin import IMAGE_QUALITY
 from runflow.catalog.models import Model
 from runflow.catalog.specs import BUILTIN_OWNER
 from runflow.engine.models import NodeRun, RunLog
-from runflow.evaluations.shape import RUN_FIELDS, evaluation_read
+from runflow.evaluations.shape import evaluation_read
 from runflow.keyring.service import service_secret
 from runflow.media.signing import MEDIA_URL_SECRET, UrlSigner
 from runflow.runs.models import Run
-from runflow.runs.shape import run_read
+from runflow.runs.schemas import RunRead
+from runflow.runs.shape import run_links
 from runflow.webhooks.catalogue import RUN_ENDED, EventType
 from runflow.webhooks.events import NewEvent, record_events, subscriptions
 
 _RUN_TYPES = (*RUN_ENDED, EventType.EVALUATION_COMPLETED)
+_HANDLES = TypeAdapter(list[BatchItemHandle])
+_runs = cast(Table, Run.__table__)
+_RUN_COLUMNS = list(_runs.c)
 
 
 async def publish_run_endings(
@@ -48,41 +54,41 @@ async def publish_run_endings(
     wanted = [run_id for run_id, org_id in ended if subscribed.wants_any(org_id, _RUN_TYPES)]
     if not wanted:
         return
+    # Core rows, not ORM objects: a chunk renders up to hundreds of runs, and the identity
+    # map's bookkeeping would cost more than the rendering.
     statement = select(
-        Run, exists().where(RunLog.run_id == Run.id), exists().where(NodeRun.run_id == Run.id)
-    ).where(Run.id.in_(wanted))
-    rows = (await session.execute(statement.execution_options(populate_existing=True))).all()
-    evaluation_model = await _evaluation_model(session)
+        *_RUN_COLUMNS,
+        exists().where(RunLog.run_id == _runs.c.id).label("has_logs"),
+        exists().where(NodeRun.run_id == _runs.c.id).label("has_node_runs"),
+    ).where(_runs.c.id.in_(wanted))
+    rows = (await session.execute(statement)).mappings().all()
+    evaluations_wanted = any(
+        subscribed.wants(row["org_id"], EventType.EVALUATION_COMPLETED) for row in rows
+    )
+    evaluation_model = await _evaluation_model(session) if evaluations_wanted else None
     signer: UrlSigner | None = None
     events: list[NewEvent] = []
-    for run, has_logs, has_node_runs in rows:
-        ended_as = EventType(f"run.{run.status_code}")
-        if subscribed.wants(run.org_id, ended_as):
-            read = run_read(run, has_logs=bool(has_logs), has_node_runs=bool(has_node_runs))
-            events.append(
-                NewEvent(
-                    run.org_id,
-                    ended_as,
-                    read.model_dump(mode="json"),
-                    batch_id=run.batch_id,
-                    run_id=run.id,
-                )
-            )
-        if run.model_id == evaluation_model and subscribed.wants(
-            run.org_id, EventType.EVALUATION_COMPLETED
+    for row in rows:
+        org_id, run_id, batch_id = row["org_id"], row["id"], row["batch_id"]
+        ended_as = EventType(f"run.{row['status_code']}")
+        if subscribed.wants(org_id, ended_as):
+            values = {**row, "metadata_": row["metadata"]}
+            values["links"] = run_links(run_id, batch_id, row["rerun_of"])
+            read = RunRead.model_validate(values, from_attributes=False)
+            data = read.model_dump(mode="json")
+            events.append(NewEvent(org_id, ended_as, data, batch_id=batch_id, run_id=run_id))
+        if row["model_id"] == evaluation_model and subscribed.wants(
+            org_id, EventType.EVALUATION_COMPLETED
         ):
             signer = signer or await _signer(session, outbox)
-            values = {name: getattr(run, name) for name in (*RUN_FIELDS, "input", "output")}
-            evaluation = evaluation_read(
-                {**values, "metadata": run.metadata_}, signer, outbox.media_url_ttl
-            )
+            evaluation = evaluation_read(dict(row), signer, outbox.media_url_ttl)
             events.append(
                 NewEvent(
-                    run.org_id,
+                    org_id,
                     EventType.EVALUATION_COMPLETED,
                     evaluation.model_dump(mode="json"),
-                    batch_id=run.batch_id,
-                    run_id=run.id,
+                    batch_id=batch_id,
+                    run_id=run_id,
                 )
             )
     await record_events(session, outbox, subscribed, events, now)
@@ -102,15 +108,26 @@ async def publish_batches(
     if not subscribed:
         return
     statement = select(Batch).where(Batch.id.in_([batch_id for batch_id, _ in batch_ids]))
-    events: list[NewEvent] = []
-    for batch in await session.scalars(statement.execution_options(populate_existing=True)):
-        kind = event_type or EventType(f"batch.{batch.status_code}")
-        if not subscribed.wants(batch.org_id, kind):
-            continue
-        rows = await batches.item_handles(session, batch.id)
-        handles = [BatchItemHandle.model_validate(row, from_attributes=True) for row in rows]
-        data = batch_read(batch, handles).model_dump(mode="json")
-        events.append(NewEvent(batch.org_id, kind, data, batch_id=batch.id))
+    found = await session.scalars(statement.execution_options(populate_existing=True))
+    wanted = [
+        (batch, kind)
+        for batch in found
+        if subscribed.wants(
+            batch.org_id, kind := event_type or EventType(f"batch.{batch.status_code}")
+        )
+    ]
+    if not wanted:
+        return
+    handles = await batches.item_handles_of(session, [batch.id for batch, _ in wanted])
+    events = [
+        NewEvent(
+            batch.org_id,
+            kind,
+            batch_read(batch, _HANDLES.validate_python(handles[batch.id])).model_dump(mode="json"),
+            batch_id=batch.id,
+        )
+        for batch, kind in wanted
+    ]
     await record_events(session, outbox, subscribed, events, now)
 
 
