@@ -46,6 +46,7 @@ class Outgoing:
     secrets: tuple[tuple[uuid.UUID, str], ...]
     # An endpoint delivery's event id: the same on every endpoint, retry and redelivery.
     event_id: uuid.UUID | None = None
+    endpoint_id: uuid.UUID | None = None
 
     @property
     def webhook_id(self) -> str:

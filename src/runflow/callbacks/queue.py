@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -100,12 +100,20 @@ EVENT_LANE = CallbackDelivery.endpoint_id.is_not(None)
 
 
 async def claim_due_deliveries(
-    session: AsyncSession, *, limit: int, now: datetime, lease: timedelta
+    session: AsyncSession,
+    *,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+    busy: Collection[uuid.UUID] = (),
 ) -> list[Outgoing]:
+    """Up to `limit` due deliveries, leased for an attempt each; none of the endpoints in
+    `busy` (those already at their limit of deliveries in flight in this sender)."""
     postgres = _is_postgres(session)
     rows = list(await session.execute(_due_in(CALLBACK_LANE, now, limit, postgres)))
     if len(rows) < limit:
-        rows += await session.execute(_due_in(EVENT_LANE, now, limit - len(rows), postgres))
+        lane = EVENT_LANE if not busy else EVENT_LANE & CallbackDelivery.endpoint_id.not_in(busy)
+        rows += await session.execute(_due_in(lane, now, limit - len(rows), postgres))
     due = [_Due(*row) for row in rows]
     if not due:
         return []
@@ -190,6 +198,7 @@ async def claim_due_deliveries(
                 )
             ),
             event_id=row.event_id,
+            endpoint_id=row.endpoint_id,
         )
         for row in claimed
     ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -69,6 +71,8 @@ class CallbackSender:
         self.lease = timedelta(seconds=2 * policy.timeout_s + 5)
         self._session: aiohttp.ClientSession | None = None
         self._inflight: dict[asyncio.Task[None], Outgoing] = {}
+        self._per_endpoint: Counter[uuid.UUID] = Counter()
+        self._busy: set[uuid.UUID] = set()
         self._results = WriteBehind(
             self._record,
             chunk=self.config.record_chunk,
@@ -135,6 +139,7 @@ class CallbackSender:
             for outgoing in claimed:
                 task = asyncio.create_task(self._attempt(outgoing))
                 self._inflight[task] = outgoing
+                self._track(outgoing)
                 task.add_done_callback(self._release)
             if len(claimed) < wanted:
                 with contextlib.suppress(TimeoutError):
@@ -149,11 +154,40 @@ class CallbackSender:
                 if not await any_due(session, now):
                     return []
         async with self.database.transaction() as session:
-            return await claim_due_deliveries(session, limit=wanted, now=now, lease=self.lease)
+            return await claim_due_deliveries(
+                session, limit=wanted, now=now, lease=self.lease, busy=self._busy_endpoints()
+            )
+
+    def _busy_endpoints(self) -> set[uuid.UUID]:
+        """Endpoints with `per_host` deliveries in flight here: claiming more of theirs would
+        only queue them, holding slots an endpoint that answers could use. Once busy, an
+        endpoint stays so until half of those have ended, so its next claim takes many."""
+        self._busy |= {
+            endpoint_id
+            for endpoint_id, n in self._per_endpoint.items()
+            if n >= self.config.per_host
+        }
+        return set(self._busy)
+
+    def _track(self, outgoing: Outgoing) -> None:
+        if outgoing.endpoint_id is not None:
+            self._per_endpoint[outgoing.endpoint_id] += 1
 
     def _release(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
+        outgoing = self._inflight.pop(task, None)
         self._slot_freed.set()
+        if outgoing is None or outgoing.endpoint_id is None:
+            return
+        endpoint_id = outgoing.endpoint_id
+        self._per_endpoint[endpoint_id] -= 1
+        if self._per_endpoint[endpoint_id] <= 0:
+            del self._per_endpoint[endpoint_id]
+        if (
+            endpoint_id in self._busy
+            and self._per_endpoint[endpoint_id] <= self.config.per_host // 2
+        ):
+            self._busy.discard(endpoint_id)
+            self._wake.set()  # its due deliveries may be claimed again
 
     async def _attempt(self, outgoing: Outgoing) -> None:
         assert self._session is not None

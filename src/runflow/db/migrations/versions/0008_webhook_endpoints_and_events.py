@@ -101,21 +101,32 @@ def upgrade() -> None:
             sqlite_where=sa.text("is_automatic AND endpoint_id IS NULL"),
             postgresql_where=sa.text("is_automatic AND endpoint_id IS NULL"),
         )
+    for column in ("batch_id", "run_id"):
+        name = f"ix_callback_deliveries_{column}"
+        op.drop_index(name, table_name="callback_deliveries")
+        callbacks_only = sa.text("endpoint_id IS NULL")
+        op.create_index(
+            name,
+            "callback_deliveries",
+            [column],
+            sqlite_where=callbacks_only,
+            postgresql_where=callbacks_only,
+        )
     # The lanes' partial indexes below replace it: one index fewer to keep on every delivery.
     op.drop_index(
         "ix_callback_deliveries_status_code_next_attempt_at", table_name="callback_deliveries"
     )
-    for name, lane in (
-        ("ix_callback_deliveries_due_callbacks", "endpoint_id IS NULL"),
-        ("ix_callback_deliveries_due_events", "endpoint_id IS NOT NULL"),
+    for name, lane, columns in (
+        ("ix_callback_deliveries_due_callbacks", "endpoint_id IS NULL", ["next_attempt_at"]),
+        (
+            "ix_callback_deliveries_due_events",
+            "endpoint_id IS NOT NULL",
+            ["next_attempt_at", "endpoint_id"],
+        ),
     ):
         where = sa.text(f"status_code = 'pending' AND {lane}")
         op.create_index(
-            name,
-            "callback_deliveries",
-            ["next_attempt_at"],
-            sqlite_where=where,
-            postgresql_where=where,
+            name, "callback_deliveries", columns, sqlite_where=where, postgresql_where=where
         )
     # Existing callbacks tell of their batch's or run's terminal status.
     op.execute(
@@ -131,6 +142,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for column in ("batch_id", "run_id"):
+        name = f"ix_callback_deliveries_{column}"
+        op.drop_index(name, table_name="callback_deliveries")
+        op.create_index(name, "callback_deliveries", [column])
     op.drop_index("ix_callback_deliveries_due_events", table_name="callback_deliveries")
     op.drop_index("ix_callback_deliveries_due_callbacks", table_name="callback_deliveries")
     op.create_index(
