@@ -91,12 +91,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             functools.partial(batches_service.insert_batches, outbox=outbox),
             limit=NEW_BATCHES_PER_COMMIT,
         )
-        # Every serve process sends (DESIGN §6), an API-only one too: with the engine in
-        # `runflow worker`s, its idle API processes deliver beside them.
-        app.state.sender = build_sender(database, settings, outbox)
-        await app.state.sender.start()
-        app.state.dispatcher = None
+        app.state.dispatcher = app.state.sender = None
         if settings.worker_concurrency > 0:
+            app.state.sender = build_sender(database, settings, outbox)
+            await app.state.sender.start()
             app.state.dispatcher = build_dispatcher(database, settings, outbox)
             await app.state.dispatcher.start()
         log.info("started", database=database.engine.url.render_as_string(hide_password=True))
@@ -107,7 +105,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         finally:
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
-            await app.state.sender.stop()
+            if app.state.sender is not None:
+                await app.state.sender.stop()
             await database.dispose()
 
     app = FastAPI(

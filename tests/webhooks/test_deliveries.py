@@ -208,3 +208,19 @@ async def test_deliveries_of_another_org_are_not_found(
     redeliver = await client.post(delivery["links"]["redeliver"], headers=other)
     assert redeliver.status_code == 404
     assert (await deliveries(client, other)) == []
+
+
+@pytest.mark.engine(worker_concurrency=16, callback_timeout_s=30)
+async def test_an_endpoint_that_hangs_delays_no_other(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """300 events for an endpoint that never answers in time hold at most its own share of
+    the sender's 256 slots: another endpoint's events go out at once."""
+    async with Receiver(default=Reply(delay_s=60)) as hanging, Receiver() as healthy:
+        await create_endpoint(client, auth, hanging.url(), ["run.succeeded"])
+        await create_endpoint(client, auth, healthy.url(), ["batch.succeeded"])
+        batches = [await create_batch(client, auth, [{"message": "x"}] * 100) for _ in range(3)]
+        for batch in batches:
+            await terminal_batch(client, auth, batch["id"])
+        got = await received_types(healthy, ["batch.succeeded"] * 3)
+    assert {json.loads(r.body)["data"]["id"] for r in got} == {b["id"] for b in batches}
