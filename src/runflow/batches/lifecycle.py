@@ -43,10 +43,11 @@ def error_of(code: str | None, message: str | None, stage: str | None) -> dict[s
 
 
 async def finish_complete(
-    session: AsyncSession, batches: Sequence[Batch], outbox: Outbox
+    session: AsyncSession, batches: Sequence[Batch], outbox: Outbox, *, publish: bool = True
 ) -> list[Batch]:
-    """Make terminal those of `batches` whose every item is, and queue their callbacks;
-    returns them. One read of their items and one write of each kind, however many end."""
+    """Make terminal those of `batches` whose every item is, and queue their callbacks and
+    (unless the caller knows no endpoint listens: `publish=False`) their events; returns
+    them. One read of their items and one write of each kind, however many end."""
     ending = [
         batch
         for batch in batches
@@ -81,8 +82,10 @@ async def finish_complete(
             )
         log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
     await outbox.add_many(session, deliveries, now)
-    await session.flush()  # the events render the batches as they now are
-    await publish_batches(session, outbox, [(batch.id, batch.org_id) for batch in ending], now)
+    if publish:
+        await session.flush()  # the events render the batches as they now are
+        ended = [(batch.id, batch.org_id) for batch in ending]
+        await publish_batches(session, outbox, ended, now)
     return ending
 
 

@@ -208,7 +208,8 @@ async def prepare_batch(
 async def insert_batches(
     session: AsyncSession, new: Sequence[repository.BatchRows], outbox: Outbox
 ) -> None:
-    """The batches' rows, and their `batch.created` events for the endpoints that want them."""
+    """The batches' rows, and their `batch.created` events for the endpoints that want them
+    (one query for the whole group finds there are none)."""
     await repository.insert_batches(session, new)
     created = [(rows.batch["id"], rows.batch["org_id"]) for rows in new]
     await publish_batches(session, outbox, created, utcnow(), event_type=EventType.BATCH_CREATED)

@@ -45,6 +45,7 @@ from runflow.kit.ids import new_id
 from runflow.live.changes import announce
 from runflow.runs.lifecycle import enqueue_run_callbacks
 from runflow.runs.models import Run, RunStatus
+from runflow.webhooks.events import has_live_endpoints
 from runflow.webhooks.publishing import publish_run_endings
 
 
@@ -166,7 +167,14 @@ def _fenced_update(rows: JsonRows, dialect: str) -> ReturningUpdate[Any]:
         .where(_runs.c.id == given.c.id, _runs.c.attempt == given.c.attempt, running)
         .values({name: given.c[name] for name in rows.columns if name not in _FENCE})
         .values(constants)
-        .returning(_runs.c.id, _runs.c.org_id, _runs.c.batch_id, _runs.c.callback_url.is_not(None))
+        .returning(
+            _runs.c.id,
+            _runs.c.org_id,
+            _runs.c.batch_id,
+            _runs.c.callback_url.is_not(None),
+            # Read with the update, not by a query of its own: most orgs have no endpoint.
+            has_live_endpoints(_runs.c.org_id),
+        )
     )
 
 
@@ -208,6 +216,7 @@ class _Applied:
     org_id: uuid.UUID
     batch_id: uuid.UUID | None
     has_callback: bool
+    has_endpoints: bool
 
 
 async def _apply_fenced(
@@ -217,7 +226,8 @@ async def _apply_fenced(
         return {}
     result = await session.execute(_fenced_update(rows, dialect), parameters)
     return {
-        run_id: _Applied(org_id, batch_id, bool(flag)) for run_id, org_id, batch_id, flag in result
+        run_id: _Applied(org_id, batch_id, bool(callback), bool(endpoints))
+        for run_id, org_id, batch_id, callback, endpoints in result
     }
 
 
@@ -273,9 +283,9 @@ async def apply_completions(
     if node_runs is not None:
         table, rows = node_runs
         await session.execute(table.insert(dialect), rows)
-    if applied:
-        ended = [(run_id, run.org_id) for run_id, run in applied.items()]
-        await publish_run_endings(session, outbox, ended, finished[0].completed_at)
+    heard = [(run_id, run.org_id) for run_id, run in applied.items() if run.has_endpoints]
+    if heard:
+        await publish_run_endings(session, outbox, heard, finished[0].completed_at)
     if deltas:
         await session.execute(
             _BATCH_COUNTERS,
@@ -289,7 +299,7 @@ async def apply_completions(
                 for batch_id, delta in deltas.items()
             ],
         )
-        await _finish_batches(session, list(deltas), outbox)
+        await _finish_batches(session, list(deltas), outbox, publish=bool(heard))
     if lone_runs_with_callback:
         await enqueue_run_callbacks(session, lone_runs_with_callback, outbox)
     await announce(session, [c.run_id for c in taken] + list(deltas))
@@ -326,8 +336,8 @@ def _batches_to_finish(dialect: str) -> Select[Batch]:
 
 
 async def _finish_batches(
-    session: AsyncSession, batch_ids: list[uuid.UUID], outbox: Outbox
+    session: AsyncSession, batch_ids: list[uuid.UUID], outbox: Outbox, *, publish: bool
 ) -> None:
     statement = _batches_to_finish(session.get_bind().dialect.name)
     batches = (await session.scalars(statement, {"batch_ids": batch_ids})).all()
-    await finish_complete(session, batches, outbox)
+    await finish_complete(session, batches, outbox, publish=publish)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Exists, Table, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.outbox import Delivery, Outbox
@@ -79,6 +79,16 @@ class Subscriptions:
         if event.endpoint_id is not None:
             return [endpoint for endpoint in endpoints if endpoint.id == event.endpoint_id]
         return [endpoint for endpoint in endpoints if endpoint.wants(event.type)]
+
+
+def has_live_endpoints(org_id: ColumnElement[uuid.UUID]) -> Exists:
+    """Whether the org has an endpoint that may want events: an expression to put in a
+    statement that runs anyway, so an org without endpoints costs no query of its own."""
+    return exists().where(
+        WebhookEndpoint.org_id == org_id,
+        WebhookEndpoint.enabled.is_(True),
+        WebhookEndpoint.deleted_at.is_(None),
+    )
 
 
 async def subscriptions(session: AsyncSession, org_ids: Collection[uuid.UUID]) -> Subscriptions:
