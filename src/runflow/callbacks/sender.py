@@ -1,10 +1,12 @@
-"""The callback sender: claims due deliveries in chunks, runs each attempt as its own task, and
-records the results in chunks.
+"""The sender of batch and run callbacks and of webhook endpoints' events: claims due
+deliveries in chunks (callbacks first), runs each attempt as its own task over kept-alive
+connections, and records the results in chunks.
 
 Every attempt is a separate task bounded by the callback timeout, so a receiver that hangs
-holds one slot, never the others. Nothing is held only in memory: a sender that dies leaves
-leased deliveries whose lease runs out, and any sender then records the lost attempt and tries
-again with the same `webhook-id`.
+holds one slot, never the others; an endpoint with `per_host` deliveries in flight gets no more
+until half have ended, so it cannot take the slots of the rest. Nothing is held only in memory:
+a sender that dies leaves leased deliveries whose lease runs out, and any sender then records
+the lost attempt and tries again with the same `webhook-id`.
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True)
 class SenderConfig:
     concurrency: int = 256
-    # Connections to one receiving host: its requests beyond wait for one of them, so one
-    # host cannot take every slot's connection.
+    # Connections to one receiving host, and deliveries in flight to one endpoint.
     per_host: int = 32
     claim_chunk: int = 100
     record_chunk: int = 500
     poll_interval_s: float = 0.5
+    # Results gathered this long before they are recorded: fewer, larger transactions.
     record_delay_s: float = 0.05
     prune_interval_s: float = 3600.0
 
