@@ -34,12 +34,7 @@ class CallbackReceiver:
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         arrived = time.time()
         if scope["path"].startswith("/hang"):
             self.hung += 1
@@ -56,16 +51,31 @@ class CallbackReceiver:
         await send({"type": "http.response.body", "body": b"ok"})
 
     def serve_in_thread(self) -> None:
-        config = uvicorn.Config(
-            self,
-            host="127.0.0.1",
-            port=self.port,
-            lifespan="off",
-            log_level="error",
-            access_log=False,
-            backlog=4096,
-        )
-        server = uvicorn.Server(config)
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.01)
+        serve_in_thread(self, self.port)
+
+
+async def read_body(receive) -> bytes:  # type: ignore[no-untyped-def]
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+def serve_in_thread(app, port: int) -> None:  # type: ignore[no-untyped-def]
+    """Uvicorn on loopback in a daemon thread of this process; returns once it listens."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="error",
+        access_log=False,
+        backlog=4096,
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)

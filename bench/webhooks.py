@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
-import uvicorn
 
 from bench.deployment import deployment
 from bench.echo_batches import BATCHES, ITEMS, drive
 from bench.processes import free_port
-from bench.receiver import CallbackReceiver
+from bench.receiver import CallbackReceiver, read_body, serve_in_thread
 
 EVENTS = BATCHES * ITEMS + 2 * BATCHES
 
@@ -53,12 +52,7 @@ class EventReceiver:
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         self.arrivals.append(time.time())
         event = json.loads(body)
         if event["type"] == "batch.succeeded":
@@ -70,19 +64,7 @@ class EventReceiver:
         await send({"type": "http.response.body", "body": b""})
 
     def serve_in_thread(self) -> None:
-        config = uvicorn.Config(
-            self,
-            host="127.0.0.1",
-            port=self.port,
-            lifespan="off",
-            log_level="error",
-            access_log=False,
-            backlog=4096,
-        )
-        server = uvicorn.Server(config)
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.01)
+        serve_in_thread(self, self.port)
 
 
 @dataclass

@@ -15,46 +15,39 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from runflow.db.base import Base, CreatedAtMixin, IdMixin, TimestampsMixin
 
 
+def _partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows matching `where` only, on both databases."""
+    condition = text(where)
+    return Index(name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition)
+
+
 class CallbackDelivery(IdMixin, TimestampsMixin, Base):
     __tablename__ = "callback_deliveries"
     __table_args__ = (
         # Exactly one automatic callback per batch, enforced by the database itself.
-        Index(
+        _partial_index(
             "uq_callback_deliveries_automatic_batch",
             "batch_id",
+            where="is_automatic AND endpoint_id IS NULL",
             unique=True,
-            sqlite_where=text("is_automatic AND endpoint_id IS NULL"),
-            postgresql_where=text("is_automatic AND endpoint_id IS NULL"),
         ),
         # The sender's two lanes (`callbacks/queue.py`): due callbacks, due event deliveries.
-        Index(
+        _partial_index(
             "ix_callback_deliveries_due_callbacks",
             "next_attempt_at",
-            sqlite_where=text("status_code = 'pending' AND endpoint_id IS NULL"),
-            postgresql_where=text("status_code = 'pending' AND endpoint_id IS NULL"),
+            where="status_code = 'pending' AND endpoint_id IS NULL",
         ),
-        Index(
+        _partial_index(
             "ix_callback_deliveries_due_events",
             "next_attempt_at",
             "endpoint_id",
-            sqlite_where=text("status_code = 'pending' AND endpoint_id IS NOT NULL"),
-            postgresql_where=text("status_code = 'pending' AND endpoint_id IS NOT NULL"),
+            where="status_code = 'pending' AND endpoint_id IS NOT NULL",
         ),
         # A batch's and a run's own callback history; event deliveries, which carry a batch
         # or a run too, are found through their org and endpoint instead, and each of them
         # spares two index updates.
-        Index(
-            "ix_callback_deliveries_batch_id",
-            "batch_id",
-            sqlite_where=text("endpoint_id IS NULL"),
-            postgresql_where=text("endpoint_id IS NULL"),
-        ),
-        Index(
-            "ix_callback_deliveries_run_id",
-            "run_id",
-            sqlite_where=text("endpoint_id IS NULL"),
-            postgresql_where=text("endpoint_id IS NULL"),
-        ),
+        _partial_index("ix_callback_deliveries_batch_id", "batch_id", where="endpoint_id IS NULL"),
+        _partial_index("ix_callback_deliveries_run_id", "run_id", where="endpoint_id IS NULL"),
         Index(None, "org_id", "created_at"),
         Index(None, "endpoint_id", "created_at"),
     )
