@@ -21,6 +21,7 @@ from runflow.catalog.models_file import load_models_files
 from runflow.catalog.registry import register_models
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
+from runflow.credits.router import router as credits_router
 from runflow.db.engine import Database
 from runflow.db.group_commit import GroupCommit
 from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
@@ -67,7 +68,9 @@ async def prepare_database(
         if catalog:
             await register_models(session, own_models)
         if settings.bootstrap_api_key:
-            await auth_service.bootstrap(session, settings.bootstrap_api_key)
+            await auth_service.bootstrap(
+                session, settings.bootstrap_api_key, credits_enforced=settings.credits_enforced
+            )
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool | None = None) -> FastAPI:
@@ -151,6 +154,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         webhooks_router,
         events_router,
         account_router,
+        credits_router,
         status_router,
     ):
         app.include_router(router)

@@ -1,28 +1,33 @@
-"""The `runflow` command: serve, migrate, keys."""
+"""The `runflow` command: serve, worker, migrate, workers, keys, credits."""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import json
 import signal
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.app import create_app, prepare_database
 from runflow.auth import service as auth_service
 from runflow.auth.models import Role
 from runflow.catalog.models_file import ModelsFileError, load_models_files
 from runflow.config import Settings
+from runflow.credits import service as credits_service
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
 from runflow.kit.clock import utcnow
+from runflow.kit.money import format_money
 from runflow.logs import configure_logging
 from runflow.workers import registry as workers_registry
 from runflow.workers.models import Worker
@@ -65,6 +70,8 @@ def _long_running() -> None:
 app = typer.Typer(no_args_is_help=True, help="Runflow: run AI image and video models in batches.")
 keys = typer.Typer(no_args_is_help=True, help="Manage API keys.")
 app.add_typer(keys, name="keys")
+credits = typer.Typer(no_args_is_help=True, help="Grant credits and enforce them (DESIGN §16).")
+app.add_typer(credits, name="credits")
 
 
 @app.command()
@@ -222,6 +229,28 @@ def list_workers(
     Console().print(table)
 
 
+def _in_transaction(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`action` in one transaction of the configured database; an unknown org exits 1."""
+    settings = Settings()
+    configure_logging("WARNING", settings.log_format)
+
+    async def run() -> T:
+        database = await _with_prepared_database(
+            settings, migrate=settings.is_sqlite, catalog=False
+        )
+        try:
+            async with database.transaction() as session:
+                return await action(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return _run(run())
+    except credits_service.UnknownOrg as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @keys.command("create")
 def create_key(
     org: Annotated[str, typer.Option(help="Organization slug (created when missing).")],
@@ -240,29 +269,76 @@ def create_key(
     ] = False,
 ) -> None:
     """Create an API key and print it, alone, on stdout. It is shown only this once."""
-    settings = Settings()
-    configure_logging("WARNING", settings.log_format)
+    enforced = Settings().credits_enforced
 
-    async def run() -> str:
-        database = await _with_prepared_database(
-            settings, migrate=settings.is_sqlite, catalog=False
+    async def issue(session: AsyncSession) -> str:
+        issued = await auth_service.issue_key(
+            session,
+            org_slug=org,
+            email=email,
+            role=role,
+            verified=not unverified,
+            impersonation=impersonation,
+            name=name,
+            credits_enforced=enforced,
         )
-        try:
-            async with database.transaction() as session:
-                issued = await auth_service.issue_key(
-                    session,
-                    org_slug=org,
-                    email=email,
-                    role=role,
-                    verified=not unverified,
-                    impersonation=impersonation,
-                    name=name,
-                )
-            return issued.token
-        finally:
-            await database.dispose()
+        return issued.token
 
-    typer.echo(_run(run()))
+    typer.echo(_in_transaction(issue))
+
+
+OrgSlug = Annotated[str, typer.Option("--org", help="Organization slug.")]
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        return credits_service.parse_amount(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@credits.command("grant")
+def grant_credits(
+    org: OrgSlug,
+    amount: Annotated[
+        Decimal, typer.Argument(parser=_amount, help="Credits to add, e.g. 25 or 0.50.")
+    ],
+    description: Annotated[str | None, typer.Option(help="Shown on the ledger row.")] = None,
+) -> None:
+    """Add credits to an organization's balance, with a `grant` row in its ledger."""
+    row = _in_transaction(lambda session: credits_service.grant(session, org, amount, description))
+    typer.echo(f"granted {format_money(amount)}; balance {format_money(row.balance_after)}")
+
+
+class Switch(enum.StrEnum):
+    ON = "on"
+    OFF = "off"
+
+
+@credits.command("enforce")
+def enforce_credits(
+    org: OrgSlug,
+    switch: Annotated[Switch, typer.Argument(help="on: refuse creates the credits cannot cover.")],
+) -> None:
+    """Turn enforcement on or off: when on, a create whose estimate exceeds the balance less
+    what is reserved is refused with 402 INSUFFICIENT_CREDITS."""
+    enforced = switch is Switch.ON
+    _in_transaction(lambda session: credits_service.enforce(session, org, enforced))
+    typer.echo(f"credits enforcement is {switch.value} for {org}")
+
+
+@credits.command("threshold")
+def set_low_balance_threshold(
+    org: OrgSlug,
+    amount: Annotated[
+        str, typer.Argument(help="The balance under which `credits.low` fires, or off.")
+    ],
+) -> None:
+    """Set the balance under which `credits.low` fires (once per crossing), or turn it off."""
+    threshold = None if amount == "off" else _amount(amount)
+    _in_transaction(lambda session: credits_service.set_threshold(session, org, threshold))
+    shown = "off" if threshold is None else format_money(threshold)
+    typer.echo(f"low-balance threshold for {org}: {shown}")
 
 
 def main() -> None:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     callback_allow_cidrs: Annotated[tuple[str, ...], NoDecode] = ()
     # A webhook endpoint failing every attempt this long is disabled (DESIGN §15).
     webhook_disable_after_s: float = Field(default=5 * 24 * 3600, ge=0)
+    # Whether new orgs refuse creates their credits cannot cover (DESIGN §16).
+    credits_enforced: bool = False
     public_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000

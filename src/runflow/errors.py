@@ -5,6 +5,7 @@ Exception tree (raise these from services and dependencies; handlers render them
     ApiError                      500 INTERNAL_ERROR
     ├── BadRequest                400 BAD_REQUEST
     ├── Unauthorized              401 UNAUTHORIZED
+    ├── InsufficientCredits       402 INSUFFICIENT_CREDITS
     ├── Forbidden                 403 PERMISSION_DENIED (or another 403 code of the contract)
     ├── NotFound                  404 NOT_FOUND
     ├── Conflict                  409 CONFLICT
@@ -68,6 +69,13 @@ class Unauthorized(ApiError):
     code = "UNAUTHORIZED"
 
 
+class InsufficientCredits(ApiError):
+    """The org enforces credits and the work's estimate exceeds what is available."""
+
+    status_code = 402
+    code = "INSUFFICIENT_CREDITS"
+
+
 class ForbiddenCode(enum.StrEnum):
     PERMISSION_DENIED = "PERMISSION_DENIED"
     EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
@@ -111,12 +119,17 @@ class ValidationFailed(ApiError):
 
 # Declared on every route so the OpenAPI document shows the envelope for each status.
 # Creating a batch or a run: the model left its models file, or the idempotency key was used.
-CREATE_CONFLICT: dict[int | str, dict[str, Any]] = {
+CREATE_ERRORS: dict[int | str, dict[str, Any]] = {
+    402: {
+        "model": ErrorResponse,
+        "description": "`INSUFFICIENT_CREDITS`: the org enforces credits and the estimate "
+        "exceeds its balance minus what running work has reserved",
+    },
     409: {
         "model": ErrorResponse,
         "description": "`MODEL_UNAVAILABLE`: the model was removed from its models file; "
         "`CONFLICT`: Idempotency-Key reused with a different request",
-    }
+    },
 }
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -46,6 +46,10 @@ class Principal:
     role: Role
     api_key_id: uuid.UUID
     credit_balance: Decimal
+    credit_reserved: Decimal = Decimal(0)
+    low_balance_threshold: Decimal | None = None
+    # Creates must fit in the balance less what is reserved (`credits/`).
+    credits_enforced: bool = False
 
 
 def _org_id(header: str | None) -> uuid.UUID | None:
@@ -100,6 +104,9 @@ async def _authenticate(
         role=Role(holder.role),
         api_key_id=holder.key_id,
         credit_balance=holder.credit_balance or Decimal(0),
+        credit_reserved=holder.credit_reserved or Decimal(0),
+        low_balance_threshold=holder.low_balance_threshold,
+        credits_enforced=bool(holder.credits_enforced),
     )
     return principal, holder
 

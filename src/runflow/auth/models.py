@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runflow.db.base import Base, CreatedAtMixin, IdMixin
@@ -25,7 +25,14 @@ class Org(IdMixin, CreatedAtMixin, Base):
 
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Changed only together with a row of the credit ledger (`credits/ledger.py`).
     credit_balance: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    # What accepted, unfinished runs may still cost: held back from the balance when enforced.
+    credit_reserved: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
+    # Whether creates must fit in `credit_balance - credit_reserved` (DESIGN §16).
+    credits_enforced: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # `credits.low` fires when the balance crosses below this; None: never.
+    low_balance_threshold: Mapped[Decimal | None]
     # Runs of this org executing at once, across all workers; None = no cap.
     max_concurrent_runs: Mapped[int | None]
 

@@ -30,6 +30,9 @@ class KeyHolder:
     org_slug: str | None
     org_name: str | None
     credit_balance: Decimal | None
+    credit_reserved: Decimal | None
+    low_balance_threshold: Decimal | None
+    credits_enforced: bool | None
 
 
 async def find_key_holder(
@@ -52,6 +55,9 @@ async def find_key_holder(
             Org.slug,
             Org.name,
             Org.credit_balance,
+            Org.credit_reserved,
+            Org.low_balance_threshold,
+            Org.credits_enforced,
         )
         .join(User, User.id == ApiKey.user_id)
         .outerjoin(Membership, and_(Membership.user_id == User.id, Membership.org_id == wanted_org))
@@ -75,6 +81,9 @@ async def find_key_holder(
         org_slug=row[10],
         org_name=row[11],
         credit_balance=row[12],
+        credit_reserved=row[13],
+        low_balance_threshold=row[14],
+        credits_enforced=row[15],
     )
 
 

@@ -25,10 +25,14 @@ class IssuedKey:
     org: Org
 
 
-async def ensure_org(session: AsyncSession, slug: str, name: str | None = None) -> Org:
+async def ensure_org(
+    session: AsyncSession, slug: str, name: str | None = None, *, credits_enforced: bool = False
+) -> Org:
+    """The org `slug`, created when missing; a new org enforces credits as the operator's
+    `RUNFLOW_CREDITS_ENFORCED` says (callers pass it), an existing one keeps its setting."""
     org = await repository.get_org_by_slug(session, slug)
     if org is None:
-        org = Org(slug=slug, name=name or slug)
+        org = Org(slug=slug, name=name or slug, credits_enforced=credits_enforced)
         session.add(org)
         await session.flush()
     return org
@@ -64,9 +68,10 @@ async def issue_key(
     impersonation: bool = False,
     name: str = "",
     token: str | None = None,
+    credits_enforced: bool = False,
 ) -> IssuedKey:
     """Create (or reuse) the org, user and membership, then a new key for them."""
-    org = await ensure_org(session, org_slug)
+    org = await ensure_org(session, org_slug, credits_enforced=credits_enforced)
     user = await ensure_user(session, email, verified=verified)
     await ensure_membership(session, org, user, role)
     material: KeyMaterial = material_for(token) if token else generate_key()
@@ -83,7 +88,7 @@ async def issue_key(
     return IssuedKey(material.token, api_key, user, org)
 
 
-async def bootstrap(session: AsyncSession, token: str) -> None:
+async def bootstrap(session: AsyncSession, token: str, *, credits_enforced: bool = False) -> None:
     """Make `token` a working owner key of the org `default` (idempotent across restarts)."""
     material = material_for(token)
     existing = await repository.get_key_by_prefix(session, material.lookup_prefix)
@@ -95,5 +100,10 @@ async def bootstrap(session: AsyncSession, token: str) -> None:
             )
         return
     await issue_key(
-        session, org_slug=BOOTSTRAP_ORG_SLUG, email=BOOTSTRAP_EMAIL, token=token, name="bootstrap"
+        session,
+        org_slug=BOOTSTRAP_ORG_SLUG,
+        email=BOOTSTRAP_EMAIL,
+        token=token,
+        name="bootstrap",
+        credits_enforced=credits_enforced,
     )

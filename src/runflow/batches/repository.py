@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, insert, select
@@ -35,6 +36,7 @@ RUN_ROWS = JsonRows(
         "created_by",
         "created_at",
         "available_at",
+        "credit_reserved",
     ),
 )
 ITEM_ROWS = JsonRows(
@@ -55,6 +57,8 @@ class BatchRows:
     runs: dict[str, str]
     items: dict[str, str]
     dialect: str
+    # Credits its runs hold back from the org's balance (enforced orgs; else 0).
+    reserved: Decimal = Decimal(0)
 
 
 def encode_batch(
@@ -62,10 +66,15 @@ def encode_batch(
     batch: dict[str, Any],
     runs: Sequence[dict[str, Any]],
     items: Sequence[dict[str, Any]],
+    reserved: Decimal = Decimal(0),
 ) -> BatchRows:
     """Done before the transaction: encoding a hundred rows takes longer than writing them."""
     return BatchRows(
-        batch, RUN_ROWS.parameters(dialect, runs), ITEM_ROWS.parameters(dialect, items), dialect
+        batch,
+        RUN_ROWS.parameters(dialect, runs),
+        ITEM_ROWS.parameters(dialect, items),
+        dialect,
+        reserved,
     )
 
 

@@ -28,7 +28,7 @@ from runflow.catalog.router import OwnerPath, SlugPath
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.db.group_commit import GroupCommit
 from runflow.engine.wake import wake_dispatcher
-from runflow.errors import CREATE_CONFLICT, ERROR_RESPONSES
+from runflow.errors import CREATE_ERRORS, ERROR_RESPONSES
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.query.listing import Cursors, ListQuery, page_response
@@ -51,7 +51,7 @@ BatchIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Batch Id")]
     "/v1/models/{owner}/{slug}/batches",
     summary="Create and dispatch a batch",
     operation_id="createBatch",
-    responses=CREATE_CONFLICT,
+    responses=CREATE_ERRORS,
     status_code=status.HTTP_201_CREATED,
     response_model=BatchCreated,
     dependencies=[JsonBody],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,9 +26,12 @@ from runflow.batches.schemas import (
 )
 from runflow.batches.shape import batch_read
 from runflow.callbacks.outbox import Outbox
-from runflow.catalog.dispatch import DispatchTarget, dispatch_target
+from runflow.catalog.dispatch import DispatchTarget, creatable_target
 from runflow.catalog.models import Model
 from runflow.catalog.validation import check_input
+from runflow.credits import ledger
+from runflow.credits.estimates import Estimate, estimator_for
+from runflow.credits.schemas import CostEstimate, cost_estimate
 from runflow.db.group_commit import GroupCommit
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
@@ -95,6 +99,56 @@ class NewBatch:
     response: BatchCreated
 
 
+async def _checked(
+    session: AsyncSession,
+    principal: Principal,
+    owner: str,
+    slug: str,
+    request: BatchCreate,
+    egress: EgressGuard,
+) -> tuple[DispatchTarget, list[tuple[str | None, dict[str, Any]]]]:
+    """The model and every item resolved against it, or the error a create answers."""
+    model = await creatable_target(session, principal.org_id, owner, slug)
+    resolved = validate_items(model, request.input)
+    await vet_destinations(
+        egress,
+        model.inputs,
+        [(("body", "input", index), value) for index, (_, value) in enumerate(resolved)],
+        request.callback_url,
+    )
+    return model, resolved
+
+
+async def _estimates(
+    session: AsyncSession,
+    principal: Principal,
+    model: DispatchTarget,
+    values: Sequence[dict[str, Any]],
+) -> list[Estimate]:
+    estimator = await estimator_for(
+        session, principal.org_id, model.price_rules, model.inputs, values
+    )
+    return [estimator.run(value) for value in values]
+
+
+async def estimate_batch(
+    session: AsyncSession,
+    principal: Principal,
+    owner: str,
+    slug: str,
+    request: BatchCreate,
+    egress: EgressGuard,
+) -> CostEstimate:
+    """What creating this batch would cost, checked as a create is; nothing is written."""
+    model, resolved = await _checked(session, principal, owner, slug, request, egress)
+    estimates = await _estimates(session, principal, model, [value for _, value in resolved])
+    items = [
+        (index, client_ref, estimate)
+        for index, ((client_ref, _), estimate) in enumerate(zip(resolved, estimates, strict=True))
+    ]
+    return cost_estimate(model.price_rules, items)
+
+
 async def prepare_batch(
     session: AsyncSession,
     principal: Principal,
@@ -105,21 +159,13 @@ async def prepare_batch(
     *,
     retry_of: uuid.UUID | None = None,
 ) -> NewBatch:
-    model = await dispatch_target(session, principal.org_id, owner, slug)
-    if model is None:
-        raise NotFound(f"Model {owner}/{slug} does not exist.")
-    if not model.available:
-        raise Conflict(
-            f"Model {owner}/{slug} is unavailable: it is no longer in a models file.",
-            code="MODEL_UNAVAILABLE",
-        )
-    resolved = validate_items(model, request.input)
-    await vet_destinations(
-        egress,
-        model.inputs,
-        [(("body", "input", index), value) for index, (_, value) in enumerate(resolved)],
-        request.callback_url,
-    )
+    """The batch checked and its rows encoded; for an org that enforces credits, each run
+    carries its estimate, reserved when the rows are written (`insert_batches`)."""
+    model, resolved = await _checked(session, principal, owner, slug, request, egress)
+    reserved: list[Decimal | None] = [None] * len(resolved)
+    if principal.credits_enforced:
+        estimates = await _estimates(session, principal, model, [value for _, value in resolved])
+        reserved = [estimate.cost for estimate in estimates]
 
     now = utcnow()
     batch_id = new_id()
@@ -162,6 +208,7 @@ async def prepare_batch(
                 "created_by": principal.user_id,
                 "created_at": now,
                 "available_at": now,
+                "credit_reserved": reserved[index],
             }
         )
         items.append(
@@ -202,14 +249,22 @@ async def prepare_batch(
         completed_at=None,
     )
     dialect = session.get_bind().dialect.name
-    return NewBatch(repository.encode_batch(dialect, batch, runs, items), response)
+    total = sum((amount for amount in reserved if amount), Decimal(0))
+    return NewBatch(repository.encode_batch(dialect, batch, runs, items, total), response)
 
 
 async def insert_batches(
     session: AsyncSession, new: Sequence[repository.BatchRows], outbox: Outbox
 ) -> None:
-    """The batches' rows, and their `batch.created` events for the endpoints that want them
-    (one query for the whole group finds there are none)."""
+    """The batches' rows, what they reserve of their orgs' credits, and their `batch.created`
+    events for the endpoints that want them (one query for the whole group finds there are
+    none). Should the group not fit in an org's credits, the group commit writes its batches
+    one by one, and only those that do not fit get `InsufficientCredits`."""
+    reservations: defaultdict[uuid.UUID, Decimal] = defaultdict(Decimal)
+    for rows in new:
+        if rows.reserved:
+            reservations[rows.batch["org_id"]] += rows.reserved
+    await ledger.reserve(session, reservations)
     await repository.insert_batches(session, new)
     created = [(rows.batch["id"], rows.batch["org_id"]) for rows in new]
     await publish_batches(session, outbox, created, utcnow(), event_type=EventType.BATCH_CREATED)
@@ -291,8 +346,9 @@ async def cancel_batch(
     now = utcnow()
     await announce(session, [batch.id])
     cancelled = await runs.cancel_queued(session, Run.batch_id == batch.id, now)
-    await publish_run_endings(session, outbox, cancelled, now)
     await runs.request_cancel_of_running(session, Run.batch_id == batch.id, now)
+    await ledger.release(session, [(run.org_id, run.credit_reserved) for run in cancelled])
+    await publish_run_endings(session, outbox, [(run.run_id, run.org_id) for run in cancelled], now)
     await record_cancelled_items(session, batch.id, len(cancelled), now, outbox, whole_batch=True)
     await session.flush()
     return await read_batch(session, principal, batch.id)

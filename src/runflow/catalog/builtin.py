@@ -15,6 +15,10 @@ from runflow.catalog.specs import (
     PricingSpec,
 )
 from runflow.evaluations.issues import IssueCode
+from runflow.models_builtin.imaging import MAX_INPUT_PIXELS, MAX_OUTPUT_MEGAPIXELS
+
+# What an estimate assumes of an image it cannot measure (a URL): the largest one decoded.
+_MAX_INPUT_MEGAPIXELS = Decimal(MAX_INPUT_PIXELS) / 1_000_000
 
 _IMAGE_FORMATS = InputSpec(
     "output_format",
@@ -187,6 +191,7 @@ FACE_DETECT = ModelSpec(
             Decimal("0.001"),
             "Input image megapixels.",
             dimension_code="input_megapixels",
+            max_value=_MAX_INPUT_MEGAPIXELS,
         ),
     ),
 )
@@ -216,6 +221,7 @@ UPSCALE = ModelSpec(
             Decimal("0.002"),
             "Output image megapixels.",
             dimension_code="output_megapixels",
+            max_value=Decimal(str(MAX_OUTPUT_MEGAPIXELS)),
         ),
     ),
 )

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.catalog import repository
+from runflow.catalog.pricing import PriceRule, live_rules
 from runflow.catalog.validation import Declaration
+from runflow.errors import Conflict, NotFound
 
 UNAVAILABLE = "unavailable"
 
@@ -29,6 +31,7 @@ class DispatchTarget:
     id: uuid.UUID
     version: str | None
     inputs: tuple[Declaration, ...]
+    price_rules: tuple[PriceRule, ...] = ()
     # False once the model left its models file: it keeps its runs but takes no new ones.
     available: bool = True
 
@@ -57,9 +60,26 @@ async def dispatch_target(
         model.id,
         model.version,
         tuple(Declaration.of(declaration) for declaration in model.inputs),
+        live_rules(model.pricing),
         available=model.availability_status != UNAVAILABLE,
     )
     if len(_cache) >= _MAX_ENTRIES:
         _cache.clear()
     _cache[key] = (now, target)
     return target
+
+
+async def creatable_target(
+    session: AsyncSession, org_id: uuid.UUID, owner: str, slug: str
+) -> DispatchTarget:
+    """The model new work goes to, or the error a create answers: 404 when `org_id` cannot
+    see it, 409 `MODEL_UNAVAILABLE` when it left its models file."""
+    model = await dispatch_target(session, org_id, owner, slug)
+    if model is None:
+        raise NotFound(f"Model {owner}/{slug} does not exist.")
+    if not model.available:
+        raise Conflict(
+            f"Model {owner}/{slug} is unavailable: it is no longer in a models file.",
+            code="MODEL_UNAVAILABLE",
+        )
+    return model

@@ -133,11 +133,15 @@ class PricingEntry(_Table):
     dimension_code: str | None = Field(default=None, min_length=1, max_length=50)
     multiplier_label: str | None = None
     description: str = ""
+    # The most `dimension_code` can be; estimates assume it when the input cannot tell.
+    max_value: str | None = None
 
-    @field_validator("price")
+    @field_validator("price", "max_value")
     @classmethod
-    def _decimal(cls, value: str) -> str:
+    def _decimal(cls, value: str | None) -> str | None:
         # A string, not a TOML float: prices are exact decimals and never go through binary.
+        if value is None:
+            return None
         try:
             price = Decimal(value)
         except InvalidOperation:
@@ -394,6 +398,7 @@ def _spec(entry: ModelEntry, settings: dict[str, Any]) -> ModelSpec:
                 rule.description,
                 dimension_code=rule.dimension_code,
                 multiplier_label=rule.multiplier_label,
+                max_value=None if rule.max_value is None else Decimal(rule.max_value),
             )
             for rule in entry.pricing
         ),

@@ -124,6 +124,7 @@ def _apply_spec(model: Model, spec: ModelSpec) -> None:
         rule.currency_code = "USD"
         rule.unit_code = rule_spec.unit_code
         rule.multiplier_label = rule_spec.multiplier_label
+        rule.max_value = rule_spec.max_value
         rule.description = rule_spec.description
         rule.sort_order = order
         rule.measurement_source = rule_spec.measurement_source

@@ -43,9 +43,9 @@ async def models_by_id(session: AsyncSession, ids: Collection[uuid.UUID]) -> Seq
 async def get_model(
     session: AsyncSession, org_id: uuid.UUID, owner: str, slug: str, *, full: bool = True
 ) -> Model | None:
-    """The model at `owner/slug`; `full=False` loads only its input declarations (joined into
-    the same query: creating a batch reads them on every request)."""
-    options = _FULL_MODEL if full else (joinedload(Model.inputs),)
+    """The model at `owner/slug`; `full=False` loads only its input declarations and pricing
+    rules (joined into the same query: creating a batch reads them on every request)."""
+    options = _FULL_MODEL if full else (joinedload(Model.inputs), joinedload(Model.pricing))
     statement = _visible_to(org_id).where(Model.owner == owner, Model.slug == slug)
     result = await session.scalars(statement.options(*options))
     return result.unique().one_or_none()

@@ -56,6 +56,8 @@ class PricingSpec:
     dimension_code: str | None = None
     multiplier_label: str | None = None
     measurement_source: str = "usage"
+    # The most `dimension_code` can be: what an estimate assumes when the input cannot tell.
+    max_value: Decimal | None = None
 
 
 @dataclass(frozen=True)

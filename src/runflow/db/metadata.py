@@ -6,6 +6,7 @@ from runflow.auth import models as _auth
 from runflow.batches import models as _batches
 from runflow.callbacks import models as _callbacks
 from runflow.catalog import models as _catalog
+from runflow.credits import models as _credits
 from runflow.db.base import Base
 from runflow.engine import models as _engine
 from runflow.idempotency import models as _idempotency
@@ -22,6 +23,7 @@ _DOMAINS = (
     _batches,
     _callbacks,
     _catalog,
+    _credits,
     _engine,
     _idempotency,
     _keyring,

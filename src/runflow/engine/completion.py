@@ -1,9 +1,10 @@
 """Completion: apply a chunk of finished executions in one transaction.
 
 For every completion whose `attempt` still matches its run (the fence), the run gets its terminal
-state, its logs and node runs are written, its batch's counters move, and a batch whose last
-item just ended turns terminal — all in the same transaction, so a batch ends exactly once and
-never before every item has. The runs and node runs of a chunk are written by one statement
+state, its cost is debited from its org's credits (and what it reserved given back), its logs
+and node runs are written, its batch's counters move, and a batch whose last item just ended
+turns terminal — all in the same transaction, so a batch ends exactly once and never before
+every item has. The runs and node runs of a chunk are written by one statement
 each, whatever the chunk's size (`db/json_rows.py`); the fence is part of the UPDATE.
 
 A completion may also put a run back in the queue (`retry_at`): a transient failure or a lease
@@ -39,6 +40,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 from runflow.batches.lifecycle import finish_complete
 from runflow.batches.models import Batch, BatchStatus
 from runflow.callbacks.outbox import Outbox
+from runflow.credits import ledger
 from runflow.db.json_rows import JsonRows
 from runflow.engine.models import NodeRun, RunLog
 from runflow.kit.ids import new_id
@@ -172,6 +174,7 @@ def _fenced_update(rows: JsonRows, dialect: str) -> ReturningUpdate[Any]:
             _runs.c.org_id,
             _runs.c.batch_id,
             _runs.c.callback_url.is_not(None),
+            _runs.c.credit_reserved,
             # Read with the update, not by a query of its own: most orgs have no endpoint.
             has_live_endpoints(_runs.c.org_id),
         )
@@ -216,6 +219,7 @@ class _Applied:
     org_id: uuid.UUID
     batch_id: uuid.UUID | None
     has_callback: bool
+    credit_reserved: Decimal | None
     has_endpoints: bool
 
 
@@ -226,8 +230,8 @@ async def _apply_fenced(
         return {}
     result = await session.execute(_fenced_update(rows, dialect), parameters)
     return {
-        run_id: _Applied(org_id, batch_id, bool(callback), bool(endpoints))
-        for run_id, org_id, batch_id, callback, endpoints in result
+        run_id: _Applied(org_id, batch_id, bool(callback), reserved, bool(endpoints))
+        for run_id, org_id, batch_id, callback, reserved, endpoints in result
     }
 
 
@@ -258,6 +262,10 @@ async def apply_completions(
         return 0
     if len(taken) < len(completions):
         node_runs = _encoded_node_runs(taken, dialect)
+    if applied:  # the orgs' rows after the runs', before the batches': the lock order
+        await ledger.settle(
+            session, outbox, _ended_runs(finished, applied), finished[0].completed_at
+        )
 
     deltas: defaultdict[uuid.UUID, _BatchDelta] = defaultdict(_BatchDelta)
     lone_runs_with_callback: list[uuid.UUID] = []
@@ -304,6 +312,16 @@ async def apply_completions(
         await enqueue_run_callbacks(session, lone_runs_with_callback, outbox)
     await announce(session, [c.run_id for c in taken] + list(deltas))
     return len(taken)
+
+
+def _ended_runs(
+    finished: Sequence[Completion], applied: dict[uuid.UUID, _Applied]
+) -> list[ledger.EndedRun]:
+    return [
+        ledger.EndedRun(run.org_id, c.run_id, run.batch_id, c.cost, run.credit_reserved)
+        for c in finished
+        if (run := applied.get(c.run_id)) is not None
+    ]
 
 
 @functools.cache

@@ -37,9 +37,9 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.outbox import Outbox
+from runflow.catalog.pricing import MissingUsage, price_run
 from runflow.db.engine import Database
 from runflow.engine.completion import Completion, apply_completions
-from runflow.engine.pricing import MissingUsage, price_run
 from runflow.engine.providers import (
     Failed,
     Finished,

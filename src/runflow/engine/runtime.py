@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from runflow.catalog.declarations import VariableType
 from runflow.catalog.models import Model
-from runflow.engine.pricing import PriceRule
+from runflow.catalog.pricing import PriceRule, live_rules
 
 _MEDIA_TYPES = (VariableType.IMAGE, VariableType.VIDEO)
 
@@ -42,19 +42,7 @@ async def load_runtimes(session: AsyncSession) -> dict[uuid.UUID, ModelRuntime]:
             name=f"{model.owner}/{model.slug}",
             timeout_s=model.timeout_s,
             max_retries=model.max_retries,
-            price_rules=tuple(
-                PriceRule(
-                    id=str(rule.id),
-                    price=rule.price,
-                    unit_code=rule.unit_code,
-                    currency_code=rule.currency_code,
-                    dimension_code=rule.dimension_code,
-                    multiplier_label=rule.multiplier_label,
-                    description=rule.description,
-                )
-                for rule in model.pricing
-                if rule.disabled_at is None
-            ),
+            price_rules=live_rules(model.pricing),
             provider_code=model.provider_code,
             provider_settings=model.provider_settings or {},
             media_inputs={

@@ -64,6 +64,9 @@ class Run(IdMixin, CreatedAtMixin, Base):
     context: Mapped[dict[str, Any] | None]
     duration_ms: Mapped[int | None]
     cost: Mapped[Decimal | None]
+    # The estimate held back from the org's balance for this run (enforced orgs only); it is
+    # released when the run ends, whatever it cost.
+    credit_reserved: Mapped[Decimal | None]
     cost_breakdown: Mapped[dict[str, Any] | None]
     nodes_total: Mapped[int | None]
     nodes_completed: Mapped[int | None]

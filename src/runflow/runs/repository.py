@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,19 +29,26 @@ async def get_run(
     return None if row is None else (row[0], bool(row[1]), bool(row[2]))
 
 
+class CancelledRun(NamedTuple):
+    run_id: uuid.UUID
+    org_id: uuid.UUID
+    credit_reserved: Decimal | None
+
+
 async def cancel_queued(
     session: AsyncSession, criterion: ColumnElement[bool], now: datetime
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """End matching queued runs `cancelled` at once (they cost nothing); returns the
-    `(id, org_id)` of each."""
+) -> list[CancelledRun]:
+    """End matching queued runs `cancelled` at once (they cost nothing); returns each one's
+    id, org and reservation, which the caller gives back (`ledger.release`) once it has
+    locked every run it will: runs before orgs, the order completions lock them in."""
     result = await session.execute(
         update(Run)
         .where(criterion, Run.status_code == RunStatus.QUEUED)
         .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
-        .returning(Run.id, Run.org_id)
+        .returning(Run.id, Run.org_id, Run.credit_reserved)
         .execution_options(synchronize_session=False)
     )
-    return [(run_id, org_id) for run_id, org_id in result]
+    return [CancelledRun(run_id, org_id, reserved) for run_id, org_id, reserved in result]
 
 
 async def request_cancel_of_running(

@@ -13,7 +13,7 @@ from runflow.callbacks.dependencies import CallbackOutbox, Egress
 from runflow.catalog.router import OwnerPath, SlugPath
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.engine.wake import wake_dispatcher
-from runflow.errors import CREATE_CONFLICT, ERROR_RESPONSES
+from runflow.errors import CREATE_ERRORS, ERROR_RESPONSES
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.query.listing import Cursors, ListQuery, page_response
@@ -36,7 +36,7 @@ RunIdInPath = Annotated[uuid.UUID, Path(alias="id", title="Run Id")]
     "/v1/models/{owner}/{slug}/runs",
     summary="Run a model once",
     operation_id="createRun",
-    responses=CREATE_CONFLICT,
+    responses=CREATE_ERRORS,
     tags=["Models"],
     status_code=status.HTTP_201_CREATED,
     response_model=RunRead,
@@ -106,7 +106,7 @@ async def cancel_run(
     "/v1/runs/{id}/rerun",
     summary="Re-run a run",
     operation_id="rerunRun",
-    responses=CREATE_CONFLICT,
+    responses=CREATE_ERRORS,
     status_code=status.HTTP_201_CREATED,
     response_model=RunRead,
     dependencies=[JsonBody],

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.dependencies import Principal
 from runflow.batches.lifecycle import record_cancelled_items
 from runflow.callbacks.outbox import Outbox
-from runflow.catalog.dispatch import dispatch_target
+from runflow.catalog.dispatch import DispatchTarget, creatable_target
 from runflow.catalog.models import Model
 from runflow.catalog.validation import check_input
+from runflow.credits import ledger
+from runflow.credits.estimates import Estimate, estimator_for
+from runflow.credits.schemas import CostEstimate, cost_estimate
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
@@ -26,6 +30,47 @@ from runflow.runs.shape import run_read
 from runflow.webhooks.publishing import publish_run_endings
 
 
+async def _checked(
+    session: AsyncSession,
+    principal: Principal,
+    owner: str,
+    slug: str,
+    request: RunCreate,
+    egress: EgressGuard,
+) -> tuple[DispatchTarget, dict[str, Any]]:
+    """The model and the input resolved against it, or the error a create answers."""
+    model = await creatable_target(session, principal.org_id, owner, slug)
+    check = check_input(model.inputs, request.input, ("body", "input"))
+    if check.errors:
+        raise ValidationFailed("The input is invalid; nothing was created.", errors=check.errors)
+    await vet_destinations(
+        egress, model.inputs, [(("body", "input"), check.value)], request.callback_url
+    )
+    return model, check.value
+
+
+async def _estimate(
+    session: AsyncSession, principal: Principal, model: DispatchTarget, value: dict[str, Any]
+) -> Estimate:
+    rules, inputs = model.price_rules, model.inputs
+    estimator = await estimator_for(session, principal.org_id, rules, inputs, [value])
+    return estimator.run(value)
+
+
+async def estimate_run(
+    session: AsyncSession,
+    principal: Principal,
+    owner: str,
+    slug: str,
+    request: RunCreate,
+    egress: EgressGuard,
+) -> CostEstimate:
+    """What creating this run would cost, checked as a create is; nothing is written."""
+    model, value = await _checked(session, principal, owner, slug, request, egress)
+    estimate = await _estimate(session, principal, model, value)
+    return cost_estimate(model.price_rules, [(0, request.client_ref, estimate)])
+
+
 async def create_run(
     session: AsyncSession,
     principal: Principal,
@@ -36,20 +81,12 @@ async def create_run(
     *,
     rerun_of: uuid.UUID | None = None,
 ) -> RunRead:
-    model = await dispatch_target(session, principal.org_id, owner, slug)
-    if model is None:
-        raise NotFound(f"Model {owner}/{slug} does not exist.")
-    if not model.available:
-        raise Conflict(
-            f"Model {owner}/{slug} is unavailable: it is no longer in a models file.",
-            code="MODEL_UNAVAILABLE",
-        )
-    check = check_input(model.inputs, request.input, ("body", "input"))
-    if check.errors:
-        raise ValidationFailed("The input is invalid; nothing was created.", errors=check.errors)
-    await vet_destinations(
-        egress, model.inputs, [(("body", "input"), check.value)], request.callback_url
-    )
+    """A queued run; in an org that enforces credits, its estimate is reserved with it."""
+    model, value = await _checked(session, principal, owner, slug, request, egress)
+    reserved = None
+    if principal.credits_enforced:
+        reserved = (await _estimate(session, principal, model, value)).cost
+        await ledger.reserve(session, {principal.org_id: reserved})
     now = utcnow()
     run = Run(
         id=new_id(),
@@ -60,7 +97,7 @@ async def create_run(
         status_code=RunStatus.QUEUED,
         source_code="api" if rerun_of is None else "rerun",
         rerun_of=rerun_of,
-        input=check.value,
+        input=value,
         client_ref=request.client_ref,
         callback_url=request.callback_url,
         metadata_=request.metadata,
@@ -68,6 +105,7 @@ async def create_run(
         created_at=now,
         available_at=now,
         attempt=0,
+        credit_reserved=reserved,
     )
     session.add(run)
     await session.flush()
@@ -125,7 +163,10 @@ async def cancel_run(
     if not cancelled:
         await repository.request_cancel_of_running(session, Run.id == run.id, now)
     else:
-        await publish_run_endings(session, outbox, cancelled, now)
+        await ledger.release(
+            session, [(ended.org_id, ended.credit_reserved) for ended in cancelled]
+        )
+        await publish_run_endings(session, outbox, [(run.id, run.org_id)], now)
         if run.batch_id is not None:
             await record_cancelled_items(session, run.batch_id, 1, now, outbox, whole_batch=False)
         else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from runflow.catalog.models import PricingRule
 from runflow.kit.money import format_money, from_nanos, to_nanos
 
 
@@ -25,10 +26,35 @@ class PriceRule:
     dimension_code: str | None
     multiplier_label: str | None
     description: str | None
+    # The most the dimension can be: what an estimate assumes when the input cannot tell.
+    max_value: Decimal | None = None
+
+    @classmethod
+    def of(cls, rule: PricingRule) -> PriceRule:
+        return cls(
+            id=str(rule.id),
+            price=rule.price,
+            unit_code=rule.unit_code,
+            currency_code=rule.currency_code,
+            dimension_code=rule.dimension_code,
+            multiplier_label=rule.multiplier_label,
+            description=rule.description,
+            max_value=rule.max_value,
+        )
+
+
+def live_rules(rules: Sequence[PricingRule]) -> tuple[PriceRule, ...]:
+    """A model's rules that price its runs now, in their order."""
+    return tuple(PriceRule.of(rule) for rule in rules if rule.disabled_at is None)
 
 
 class MissingUsage(ValueError):
     """The model did not report a figure one of its pricing rules needs."""
+
+
+def usage_figure(value: float) -> Decimal:
+    """A usage figure as pricing counts it: through its shortest repr, so 0.262144 stays so."""
+    return Decimal(repr(float(value)))
 
 
 def _quantity(rule: PriceRule, usage: Mapping[str, float]) -> Decimal:
@@ -38,7 +64,7 @@ def _quantity(rule: PriceRule, usage: Mapping[str, float]) -> Decimal:
             continue
         if name not in usage:
             raise MissingUsage(f"usage has no {name!r} for rule {rule.id}")
-        quantity *= Decimal(repr(float(usage[name])))
+        quantity *= usage_figure(usage[name])
     return quantity
 
 

@@ -1,0 +1,70 @@
+"""Operator actions on an org's credits, by its slug: grant, enforce, set the alert threshold."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runflow.auth import repository as orgs
+from runflow.auth.models import Org
+from runflow.credits import ledger
+from runflow.credits.models import CreditTransaction
+from runflow.kit.clock import utcnow
+
+# Amounts are stored as signed 64-bit nano-units (up to about 9.2 billion); one grant of up
+# to a billion leaves room for any sum of them.
+MAX_AMOUNT = Decimal(1_000_000_000)
+_DECIMAL_PLACES = 9
+
+
+class UnknownOrg(LookupError):
+    pass
+
+
+def parse_amount(text: str) -> Decimal:
+    """A positive amount written as a plain decimal (`"25"`, `"0.50"`): no sign, exponent,
+    NaN or infinity, at most nine decimal places. Raises `ValueError` saying what is wrong."""
+    given = text.strip()
+    if not given or given[0] in "+-" or any(c in given for c in "eE"):
+        raise ValueError(f"{text!r} is not a plain positive decimal like 25 or 0.50")
+    try:
+        amount = Decimal(given)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a plain positive decimal like 25 or 0.50") from None
+    if not amount.is_finite():
+        raise ValueError(f"{text!r} is not a plain positive decimal like 25 or 0.50")
+    if amount <= 0:
+        raise ValueError(f"the amount must be more than 0, not {text}")
+    if -int(amount.as_tuple().exponent) > _DECIMAL_PLACES:
+        raise ValueError(f"{text} has more than {_DECIMAL_PLACES} decimal places")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"{text} is more than the most a balance can hold ({MAX_AMOUNT:f})")
+    return amount
+
+
+async def _org(session: AsyncSession, slug: str) -> Org:
+    org = await orgs.get_org_by_slug(session, slug)
+    if org is None:
+        raise UnknownOrg(f"There is no organization {slug!r}.")
+    return org
+
+
+async def grant(
+    session: AsyncSession, slug: str, amount: Decimal, description: str | None
+) -> CreditTransaction:
+    org = await _org(session, slug)
+    return await ledger.grant(session, org.id, amount, utcnow(), description=description)
+
+
+async def enforce(session: AsyncSession, slug: str, enforced: bool) -> None:
+    org = await _org(session, slug)
+    await session.execute(update(Org).where(Org.id == org.id).values(credits_enforced=enforced))
+
+
+async def set_threshold(session: AsyncSession, slug: str, threshold: Decimal | None) -> None:
+    org = await _org(session, slug)
+    await session.execute(
+        update(Org).where(Org.id == org.id).values(low_balance_threshold=threshold)
+    )
