@@ -16,7 +16,7 @@ def run(inputs: dict[str, Any], context: Any) -> dict[str, Any]:
     image: Image.Image = inputs["image"].convert("RGB")
     strength = float(inputs.get("strength", 0.5))
     width, height = image.size
-    context.usage(megapixels=width * height / 1_000_000)
+    context.usage(input_megapixels=width * height / 1_000_000)
     context.progress(0.1, "computing the mask")
 
     # Distance of each pixel from the centre, 0 there and 1 in the corners.

@@ -5,9 +5,6 @@ These tests build their own app on a fresh data directory, so they run on SQLite
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +16,14 @@ from runflow.app import create_app
 from runflow.auth.models import ApiKey
 from runflow.config import Settings
 from runflow.db.engine import Database
+from tests.cli import run_runflow
 
-RUNFLOW = Path(sys.executable).parent / "runflow"
 BOOTSTRAP_KEY = "rf_bootstrap_test_key_123"
 
 
 async def run_keys_create(data_dir: Path, *args: str) -> tuple[int, str, str]:
     """Run `runflow keys create ARGS` with only `RUNFLOW_DATA_DIR` set among RUNFLOW_* vars."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("RUNFLOW_")}
-    env["RUNFLOW_DATA_DIR"] = str(data_dir)
-    process = await asyncio.create_subprocess_exec(
-        str(RUNFLOW),
-        "keys",
-        "create",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+    return await run_runflow(data_dir, "keys", "create", *args)
 
 
 async def get_account(settings: Settings, token: str) -> httpx.Response:

@@ -1,5 +1,5 @@
 """A worker killed with SIGKILL mid-batch loses nothing: its leases expire and another worker
-finishes the work; the batch turns terminal exactly once."""
+finishes the work; the batch turns terminal exactly once, and each run is debited once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.runs.models import Run
+from tests.credits.helpers import account, assert_books_balance, enforce, grant, transactions
 from tests.engine.polling import create_batch, eventually, terminal_batch
 from tests.engine.workers import WorkerProcess
 
@@ -23,6 +24,8 @@ async def test_killed_worker_loses_no_item(
     database: Database,
     tmp_path: Path,
 ) -> None:
+    await enforce(database, "acme")
+    await grant(database, "acme", "1")
     # About 5 s of work for 8 slots: a wide window to kill the worker in, even when loaded.
     created = await create_batch(
         client, auth, [{"message": f"m{i}", "delay_ms": 600} for i in range(60)]
@@ -62,3 +65,11 @@ async def test_killed_worker_loses_no_item(
     assert all(attempts[run_id] == 2 for run_id in orphaned)
     finished = first.events("batch_finished") + second.events("batch_finished")
     assert [record["batch_id"] for record in finished] == [created["id"]]
+    # Run twice, the orphaned runs are debited once: the fence lets one completion through.
+    usage = await transactions(client, auth, "kind_code = usage")
+    assert sorted(row["run_id"] for row in usage) == sorted(
+        item["run_id"] for item in batch["items"]
+    )
+    shown = await account(client, auth)
+    assert (shown["credit_balance"], shown["credit_reserved"]) == ("0.994", "0")
+    await assert_books_balance(database)

@@ -78,7 +78,8 @@ def test_the_example_vignette_file_loads(tmp_path: Path) -> None:
     assert strength.validator_code is ValidatorCode.RANGE
     assert strength.default_value == {"value": 0.5}
     assert strength.resolved_default_behavior is DefaultBehavior.USE_DEFAULT
-    assert spec.pricing[0].dimension_code == "megapixels"
+    assert spec.pricing[0].dimension_code == "input_megapixels"
+    assert spec.pricing[0].max_value == Decimal(50)
 
 
 def test_several_files_are_read_in_order(tmp_path: Path) -> None:

@@ -53,7 +53,11 @@ async def test_the_vignette_example_darkens_an_uploaded_png_and_prices_its_megap
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     photo = await uploaded(client, auth, png(400, 300))
-    created = await run_of(client, auth, "acme/vignette", {"image": photo["id"], "strength": 0.8})
+    given = {"image": photo["id"], "strength": 0.8}
+    estimate = await client.post(
+        "/v1/models/acme/vignette/runs/estimate", json={"input": given}, headers=auth
+    )
+    created = await run_of(client, auth, "acme/vignette", given)
     run = await finished(client, auth, created["id"])
 
     assert run["status_code"] == "succeeded", run
@@ -63,6 +67,7 @@ async def test_the_vignette_example_darkens_an_uploaded_png_and_prices_its_megap
     assert image.headers["content-type"] == "image/png"
     assert image_size(image.content) == (400, 300)
     assert Decimal(run["cost"]) == Decimal("0.12") * Decimal("0.001")  # 0.12 MP × price
+    assert estimate.json()["cost"] == run["cost"]  # measured from the uploaded image's size
     logs = await logs_of(client, auth, run["id"])
     assert [(log["level_code"], log["message"]) for log in logs] == [("info", "vignette applied")]
     assert logs[0]["meta"] == {"width": 400, "height": 300, "strength": 0.8}

@@ -23,13 +23,14 @@ from decimal import Decimal
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.models import Org
 from runflow.callbacks.outbox import Outbox
 from runflow.credits.models import CreditTransaction, TransactionKind
 from runflow.db.json_rows import JsonRows
+from runflow.db.types import Money
 from runflow.errors import InsufficientCredits, NotFound
 from runflow.kit.ids import new_id
 from runflow.kit.money import format_money, from_nanos, to_nanos
@@ -95,18 +96,24 @@ async def reserve(session: AsyncSession, amounts: Mapping[uuid.UUID, Decimal]) -
             update(_orgs)
             .where(
                 _orgs.c.id == org_id,
-                _orgs.c.credit_balance - _orgs.c.credit_reserved >= amount,
+                # Typed: a difference of two amounts is no longer an amount to SQLAlchemy.
+                _orgs.c.credit_balance - _orgs.c.credit_reserved >= literal(amount, Money()),
             )
             .values(credit_reserved=_orgs.c.credit_reserved + amount)
             .returning(_orgs.c.id)
         )
         if reserved is None:
-            available = await session.scalar(
-                select(_orgs.c.credit_balance - _orgs.c.credit_reserved).where(_orgs.c.id == org_id)
-            )
+            balance, held = (
+                await session.execute(
+                    select(_orgs.c.credit_balance, _orgs.c.credit_reserved).where(
+                        _orgs.c.id == org_id
+                    )
+                )
+            ).one()
+            available = max(balance - held, Decimal(0))
             raise InsufficientCredits(
                 f"This costs an estimated {format_money(amount)} credits, but only "
-                f"{format_money(max(available or Decimal(0), Decimal(0)))} are available "
+                f"{format_money(available)} are available "
                 "(balance minus what running work has reserved). Nothing was created."
             )
 

@@ -1,0 +1,82 @@
+"""Shared steps of the credit tests: granting and enforcing as an operator, and the books."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from runflow.auth.models import Org
+from runflow.credits import service
+from runflow.credits.models import CreditTransaction
+from runflow.db.engine import Database
+from runflow.runs.models import Run, RunStatus
+
+_ENDED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+async def grant(database: Database, org: str, amount: str) -> None:
+    async with database.transaction() as session:
+        await service.grant(session, org, Decimal(amount), "test grant")
+
+
+async def enforce(database: Database, org: str, enforced: bool = True) -> None:
+    async with database.transaction() as session:
+        await service.enforce(session, org, enforced)
+
+
+async def set_threshold(database: Database, org: str, amount: str) -> None:
+    async with database.transaction() as session:
+        await service.set_threshold(session, org, Decimal(amount))
+
+
+async def account(client: httpx.AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
+    response = await client.get("/v1/account", headers=auth)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def transactions(
+    client: httpx.AsyncClient, auth: dict[str, str], q: str | None = None
+) -> list[dict[str, Any]]:
+    """The org's ledger, oldest first."""
+    params: dict[str, str | int] = {"limit": 500, "sort_by": "created_at:asc"}
+    if q:
+        params["q"] = q
+    response = await client.get("/v1/account/credit-transactions", params=params, headers=auth)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def assert_books_balance(database: Database) -> None:
+    """For every org: the ledger sums to the balance, and what is reserved is exactly what
+    its unfinished runs hold."""
+    async with database.transaction(write=False) as session:
+        orgs = (
+            await session.execute(select(Org.id, Org.credit_balance, Org.credit_reserved))
+        ).all()
+        ledger = dict(
+            (
+                await session.execute(
+                    select(CreditTransaction.org_id, func.sum(CreditTransaction.amount)).group_by(
+                        CreditTransaction.org_id
+                    )
+                )
+            ).all()
+        )
+        held = dict(
+            (
+                await session.execute(
+                    select(Run.org_id, func.sum(Run.credit_reserved))
+                    .where(Run.status_code.not_in(_ENDED))
+                    .group_by(Run.org_id)
+                )
+            ).all()
+        )
+    for org_id, balance, reserved in orgs:
+        assert (ledger.get(org_id) or Decimal(0)) == balance, org_id
+        assert (held.get(org_id) or Decimal(0)) == reserved, org_id
