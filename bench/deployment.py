@@ -24,6 +24,8 @@ class Deployment:
     base_url: str
     api_key: str
     processes: list[subprocess.Popen[bytes]]  # the API process first
+    # The RUNFLOW_* variables of its processes: a `runflow` command with them acts on it.
+    env: dict[str, str]
 
 
 async def _create_database() -> str:
@@ -65,7 +67,7 @@ def deployment(mode: str, settings: dict[str, str] | None = None) -> Iterator[De
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_ready(base_url)
-        yield Deployment(base_url, api_key, processes)
+        yield Deployment(base_url, api_key, processes, env)
     finally:
         for process in processes:
             stop(process)

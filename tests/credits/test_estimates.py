@@ -11,6 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from runflow.catalog.pricing import PriceRule
+from runflow.credits.estimates import Estimate, Estimator
+from runflow.credits.schemas import cost_estimate
 from tests.batches.helpers import assert_error
 from tests.conftest import RowCounts
 from tests.engine.polling import terminal_batch
@@ -139,3 +142,18 @@ async def test_an_estimate_is_refused_as_the_create_would_be(
     )
     assert_error(unauthenticated, 401, "UNAUTHORIZED")
     assert await row_counts() == before
+
+
+def test_a_figure_the_input_does_not_give_counts_as_zero_and_the_estimate_says_so() -> None:
+    rules = (PriceRule("r", Decimal("0.01"), "token", "USD", "tokens", None, None),)
+    estimator = Estimator(rules, ())
+
+    unknown = estimator.run({"prompt": "hello"})
+    named = estimator.run({"prompt": "hello", "tokens": 300})  # a figure named like an input
+
+    assert unknown == Estimate(Decimal(0), frozenset({"tokens"}))
+    note = cost_estimate(rules, [(0, None, unknown)]).note
+    assert note is not None
+    assert "tokens" in note
+    assert "lower bound" in note
+    assert named == Estimate(Decimal(3))
