@@ -23,6 +23,9 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable
+from decimal import Decimal
+
+import httpx
 
 from bench.deployment import Deployment, deployment
 from bench.echo_batches import drive
@@ -31,6 +34,7 @@ from bench.receiver import CallbackReceiver
 
 BATCHES = 100
 ITEMS_TOTAL = BATCHES * 100
+ECHO_PRICE = Decimal("0.0001")
 GRANT = "1000000"
 
 
@@ -61,7 +65,20 @@ def timed(
         s1(running)  # warm-up, not counted
         before = sum(cpu_seconds(process.pid) for process in running.processes)
         elapsed = s1(running)
-        return elapsed, sum(cpu_seconds(process.pid) for process in running.processes) - before
+        spent = sum(cpu_seconds(process.pid) for process in running.processes) - before
+        if running.env.get("PYTHONPATH") is None:
+            check_books(running, rounds_run=2)
+        return elapsed, spent
+
+
+def check_books(running: Deployment, rounds_run: int) -> None:
+    """Every echo of every S1 debited exactly once, nothing left reserved."""
+    headers = {"Authorization": f"Bearer {running.api_key}"}
+    account = httpx.get(f"{running.base_url}/v1/account", headers=headers).json()
+    expected = Decimal(GRANT) - rounds_run * ITEMS_TOTAL * ECHO_PRICE
+    shown = (Decimal(account["credit_balance"]), Decimal(account["credit_reserved"]))
+    if shown != (expected, Decimal(0)):
+        raise RuntimeError(f"the books do not balance: {shown}, expected ({expected}, 0)")
 
 
 def _with_credits(enforced: bool) -> Callable[[Deployment], None]:

@@ -4,6 +4,7 @@ retries and re-runs; `credits.low` fires once per crossing."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import httpx
@@ -61,6 +62,22 @@ async def test_each_run_that_costs_is_debited_once_with_the_balance_it_left(
         "/v1/account/credit-transactions", params={"q": "kind_code = gift"}, headers=auth
     )
     assert bad.status_code == 400, bad.text
+
+
+async def test_the_books_balance_after_batches_created_at_once(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    await enforce(database, "acme")
+    await grant(database, "acme", "10")
+    items = [{"message": str(i)} for i in range(100)]
+    created = await asyncio.gather(*(create_batch(client, auth, items) for _ in range(5)))
+    for batch in created:
+        await terminal_batch(client, auth, batch["id"], timeout_s=60)
+
+    shown = await account(client, auth)
+    assert (shown["credit_balance"], shown["credit_reserved"]) == ("9.95", "0")
+    assert len(await transactions(client, auth, "kind_code = usage")) == 500
+    await assert_books_balance(database)
 
 
 async def test_the_books_balance_after_cancels_retries_and_reruns_in_an_enforcing_org(

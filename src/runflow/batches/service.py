@@ -335,8 +335,9 @@ async def cancel_batch(
 ) -> BatchRead:
     """Queued items end `cancelled` now; running ones are signalled. Idempotent until terminal.
 
-    Runs are locked before their batch, the order the engine's claims and completions use,
-    so a cancel racing a completion cannot deadlock on PostgreSQL.
+    Runs are locked before their batch, and the org (giving reservations back) last: the
+    order the engine's claims and completions use, so a cancel racing a completion cannot
+    deadlock on PostgreSQL.
     """
     batch = await repository.get_batch(session, principal.org_id, batch_id)
     if batch is None:
@@ -347,8 +348,8 @@ async def cancel_batch(
     await announce(session, [batch.id])
     cancelled = await runs.cancel_queued(session, Run.batch_id == batch.id, now)
     await runs.request_cancel_of_running(session, Run.batch_id == batch.id, now)
-    await ledger.release(session, [(run.org_id, run.credit_reserved) for run in cancelled])
     await publish_run_endings(session, outbox, [(run.run_id, run.org_id) for run in cancelled], now)
     await record_cancelled_items(session, batch.id, len(cancelled), now, outbox, whole_batch=True)
+    await ledger.release(session, [(run.org_id, run.credit_reserved) for run in cancelled])
     await session.flush()
     return await read_batch(session, principal, batch.id)

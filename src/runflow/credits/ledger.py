@@ -8,8 +8,9 @@ balance it returns is exactly the one the rows lead to: a chunk of runs debited 
 Reservations (`credit_reserved`) hold back what accepted, unfinished runs may cost in orgs
 that enforce credits: `reserve` takes them in the create's transaction only if they fit in
 `credit_balance − credit_reserved`; each run's end gives its share back (`settle`, or
-`release` for runs cancelled before they started). Lock order: runs, then orgs, then batches —
-the order completions and cancels take them in.
+`release` for runs cancelled before they started). Lock order: runs, then batches, then orgs
+— the order completions and cancels take them in, the org's row last so that it is held the
+shortest time.
 """
 
 from __future__ import annotations

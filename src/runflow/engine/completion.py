@@ -262,10 +262,6 @@ async def apply_completions(
         return 0
     if len(taken) < len(completions):
         node_runs = _encoded_node_runs(taken, dialect)
-    if applied:  # the orgs' rows after the runs', before the batches': the lock order
-        await ledger.settle(
-            session, outbox, _ended_runs(finished, applied), finished[0].completed_at
-        )
 
     deltas: defaultdict[uuid.UUID, _BatchDelta] = defaultdict(_BatchDelta)
     lone_runs_with_callback: list[uuid.UUID] = []
@@ -310,6 +306,10 @@ async def apply_completions(
         await _finish_batches(session, list(deltas), outbox, publish=bool(heard))
     if lone_runs_with_callback:
         await enqueue_run_callbacks(session, lone_runs_with_callback, outbox)
+    if applied:  # the orgs' rows last (the lock order), and so held the shortest time
+        await ledger.settle(
+            session, outbox, _ended_runs(finished, applied), finished[0].completed_at
+        )
     await announce(session, [c.run_id for c in taken] + list(deltas))
     return len(taken)
 

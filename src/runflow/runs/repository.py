@@ -40,7 +40,7 @@ async def cancel_queued(
 ) -> list[CancelledRun]:
     """End matching queued runs `cancelled` at once (they cost nothing); returns each one's
     id, org and reservation, which the caller gives back (`ledger.release`) once it has
-    locked every run it will: runs before orgs, the order completions lock them in."""
+    locked every run and batch it will: the org last, the order completions lock them in."""
     result = await session.execute(
         update(Run)
         .where(criterion, Run.status_code == RunStatus.QUEUED)

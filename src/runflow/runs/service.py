@@ -163,12 +163,11 @@ async def cancel_run(
     if not cancelled:
         await repository.request_cancel_of_running(session, Run.id == run.id, now)
     else:
-        await ledger.release(
-            session, [(ended.org_id, ended.credit_reserved) for ended in cancelled]
-        )
         await publish_run_endings(session, outbox, [(run.id, run.org_id)], now)
         if run.batch_id is not None:
             await record_cancelled_items(session, run.batch_id, 1, now, outbox, whole_batch=False)
         else:
             await enqueue_run_callbacks(session, [run.id], outbox)
+        held = [(ended.org_id, ended.credit_reserved) for ended in cancelled]
+        await ledger.release(session, held)  # the org's row last: the lock order
     return await read_run(session, principal, run_id)
