@@ -638,6 +638,9 @@ async def test_account_shows_user_org_role_and_credit_balance(
         "org": {"id": str(org.id), "slug": "acme", "name": "Acme Corporation"},
         "role": "admin",
         "credit_balance": "12.5",
+        "credit_reserved": "0",
+        "credits_enforced": False,
+        "low_balance_threshold": None,
     }
 
 

@@ -38,6 +38,8 @@ _REFUSED_FOR_WHAT_NO_SCHEMA_SAYS: dict[str, int] = {
     "PUT /v1/media/uploads/{id}/content": 422,
     "POST /v1/models/{owner}/{slug}/batches": 422,
     "POST /v1/models/{owner}/{slug}/runs": 422,
+    "POST /v1/models/{owner}/{slug}/batches/estimate": 422,
+    "POST /v1/models/{owner}/{slug}/runs/estimate": 422,
     "GET /v1/evaluations": 400,
     "POST /v1/evaluations": 422,
     "GET /v1/webhooks/endpoints": 400,
@@ -46,6 +48,7 @@ _REFUSED_FOR_WHAT_NO_SCHEMA_SAYS: dict[str, int] = {
     "POST /v1/webhooks/endpoints/{id}/recover": 422,
     "GET /v1/webhooks/deliveries": 400,
     "GET /v1/events": 400,
+    "GET /v1/account/credit-transactions": 400,
 }
 _ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
