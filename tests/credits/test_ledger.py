@@ -38,6 +38,9 @@ async def test_each_run_that_costs_is_debited_once_with_the_balance_it_left(
     ledger = await transactions(client, auth)
     assert [row["kind_code"] for row in ledger] == ["grant", "usage", "usage", "usage", "usage"]
     assert ledger[0]["amount"] == ledger[0]["balance_after"] == "1"
+    org_id = (await account(client, auth))["org"]["id"]
+    assert {row["org_id"] for row in ledger} == {org_id}
+    assert ledger[0]["description"] == "test grant"
     usage = ledger[1:]
     assert {row["amount"] for row in usage} == {"-0.0001"}
     # Each row leaves the balance the one before left, less its amount.

@@ -19,6 +19,7 @@ class CreditTransactionRead(Schema):
     `balance_after` is the balance it left."""
 
     id: uuid.UUID
+    org_id: uuid.UUID
     amount: MoneyString
     balance_after: MoneyString
     kind_code: str = Field(description="`grant`, `usage`, `refund` or `adjustment`.")
