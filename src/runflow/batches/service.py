@@ -30,7 +30,7 @@ from runflow.catalog.dispatch import DispatchTarget, creatable_target
 from runflow.catalog.models import Model
 from runflow.catalog.validation import check_input
 from runflow.credits import ledger
-from runflow.credits.estimates import Estimate, estimator_for
+from runflow.credits.estimates import estimate_inputs
 from runflow.credits.schemas import CostEstimate, cost_estimate
 from runflow.db.group_commit import GroupCommit
 from runflow.errors import Conflict, NotFound, ValidationFailed
@@ -119,18 +119,6 @@ async def _checked(
     return model, resolved
 
 
-async def _estimates(
-    session: AsyncSession,
-    principal: Principal,
-    model: DispatchTarget,
-    values: Sequence[dict[str, Any]],
-) -> list[Estimate]:
-    estimator = await estimator_for(
-        session, principal.org_id, model.price_rules, model.inputs, values
-    )
-    return [estimator.run(value) for value in values]
-
-
 async def estimate_batch(
     session: AsyncSession,
     principal: Principal,
@@ -141,7 +129,8 @@ async def estimate_batch(
 ) -> CostEstimate:
     """What creating this batch would cost, checked as a create is; nothing is written."""
     model, resolved = await _checked(session, principal, owner, slug, request, egress)
-    estimates = await _estimates(session, principal, model, [value for _, value in resolved])
+    values = [value for _, value in resolved]
+    estimates = await estimate_inputs(session, principal.org_id, model, values)
     items = [
         (index, client_ref, estimate)
         for index, ((client_ref, _), estimate) in enumerate(zip(resolved, estimates, strict=True))
@@ -164,7 +153,8 @@ async def prepare_batch(
     model, resolved = await _checked(session, principal, owner, slug, request, egress)
     reserved: list[Decimal | None] = [None] * len(resolved)
     if principal.credits_enforced:
-        estimates = await _estimates(session, principal, model, [value for _, value in resolved])
+        values = [value for _, value in resolved]
+        estimates = await estimate_inputs(session, principal.org_id, model, values)
         reserved = [estimate.cost for estimate in estimates]
 
     now = utcnow()

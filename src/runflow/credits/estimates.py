@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.catalog.declarations import VariableType
+from runflow.catalog.dispatch import DispatchTarget
 from runflow.catalog.pricing import PriceRule, usage_figure
 from runflow.catalog.validation import Declaration
 from runflow.kit.money import from_nanos, to_nanos
@@ -164,16 +165,16 @@ def _data_uri_size(value: str) -> Size | None:
     return int(width), int(height)
 
 
-async def estimator_for(
+async def estimate_inputs(
     session: AsyncSession,
     org_id: uuid.UUID,
-    rules: Sequence[PriceRule],
-    inputs: Sequence[Declaration],
+    model: DispatchTarget,
     values: Sequence[Mapping[str, Any]],
-) -> Estimator:
-    """An estimator for `values`, having measured their images when that matters."""
-    estimator = Estimator(rules, inputs)
+) -> list[Estimate]:
+    """Each of `values` (inputs resolved against `model`) estimated, their images measured
+    first when that changes the estimate."""
+    estimator = Estimator(model.price_rules, model.inputs)
     if estimator.measures_images:
         references = [value.get(name) for value in values for name in estimator.images]
         estimator.sizes = await measure_images(session, org_id, references)
-    return estimator
+    return [estimator.run(value) for value in values]

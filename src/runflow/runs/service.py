@@ -14,7 +14,7 @@ from runflow.catalog.dispatch import DispatchTarget, creatable_target
 from runflow.catalog.models import Model
 from runflow.catalog.validation import check_input
 from runflow.credits import ledger
-from runflow.credits.estimates import Estimate, estimator_for
+from runflow.credits.estimates import estimate_inputs
 from runflow.credits.schemas import CostEstimate, cost_estimate
 from runflow.errors import Conflict, NotFound, ValidationFailed
 from runflow.kit.clock import utcnow
@@ -49,14 +49,6 @@ async def _checked(
     return model, check.value
 
 
-async def _estimate(
-    session: AsyncSession, principal: Principal, model: DispatchTarget, value: dict[str, Any]
-) -> Estimate:
-    rules, inputs = model.price_rules, model.inputs
-    estimator = await estimator_for(session, principal.org_id, rules, inputs, [value])
-    return estimator.run(value)
-
-
 async def estimate_run(
     session: AsyncSession,
     principal: Principal,
@@ -67,7 +59,7 @@ async def estimate_run(
 ) -> CostEstimate:
     """What creating this run would cost, checked as a create is; nothing is written."""
     model, value = await _checked(session, principal, owner, slug, request, egress)
-    estimate = await _estimate(session, principal, model, value)
+    (estimate,) = await estimate_inputs(session, principal.org_id, model, [value])
     return cost_estimate(model.price_rules, [(0, request.client_ref, estimate)])
 
 
@@ -85,7 +77,8 @@ async def create_run(
     model, value = await _checked(session, principal, owner, slug, request, egress)
     reserved = None
     if principal.credits_enforced:
-        reserved = (await _estimate(session, principal, model, value)).cost
+        (estimate,) = await estimate_inputs(session, principal.org_id, model, [value])
+        reserved = estimate.cost
         await ledger.reserve(session, {principal.org_id: reserved})
     now = utcnow()
     run = Run(
