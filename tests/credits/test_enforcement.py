@@ -15,7 +15,7 @@ from runflow.db.engine import Database
 from tests.batches.helpers import assert_error
 from tests.conftest import RowCounts
 from tests.credits.helpers import account, assert_books_balance, enforce, grant, transactions
-from tests.engine.polling import terminal_batch
+from tests.engine.polling import create_batch, terminal_batch
 from tests.media.helpers import png
 
 ECHO_BATCH = "/v1/models/runflow/echo/batches"
@@ -155,4 +155,31 @@ async def test_retry_and_rerun_are_refused_when_the_credits_run_out(
     run_id = batch["items"][1]["run_id"]
     rerun = await client.post(f"/v1/runs/{run_id}/rerun", json={}, headers=auth)
     assert_error(rerun, 402, "INSUFFICIENT_CREDITS")
+    await assert_books_balance(database)
+
+
+@pytest.mark.engine(worker_concurrency=8)
+async def test_cancels_racing_completions_in_an_enforcing_org_keep_the_books(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    # Completions lock runs, batches, then the org; so do cancels giving reservations back.
+    # Taken in another order, PostgreSQL would end one of them with a deadlock (a 500).
+    await enforce(database, "acme")
+    await grant(database, "acme", "1")
+    items = [{"message": str(i), "delay_ms": 30 * (i % 4)} for i in range(60)]
+    batches = [await create_batch(client, auth, items) for _ in range(3)]
+
+    cancels = [
+        client.post(f"/v1/runs/{item['run_id']}/cancel", headers=auth)
+        for item in batches[0]["items"][::3]
+    ]
+    cancels.append(client.post(f"/v1/batches/{batches[1]['id']}/cancel", headers=auth))
+    responses = await asyncio.gather(*cancels)
+
+    assert {response.status_code for response in responses} <= {200, 409}, [
+        response.text for response in responses if response.status_code not in (200, 409)
+    ]
+    for batch in batches:
+        await terminal_batch(client, auth, batch["id"], timeout_s=60)
+    assert (await account(client, auth))["credit_reserved"] == "0"
     await assert_books_balance(database)
