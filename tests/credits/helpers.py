@@ -27,6 +27,12 @@ async def enforce(database: Database, org: str, enforced: bool = True) -> None:
         await service.enforce(session, org, enforced)
 
 
+async def enforced_with(database: Database, org: str, amount: str) -> None:
+    """`org` enforces credits and holds `amount` of them."""
+    await enforce(database, org)
+    await grant(database, org, amount)
+
+
 async def set_threshold(database: Database, org: str, amount: str) -> None:
     async with database.transaction() as session:
         await service.set_threshold(session, org, Decimal(amount))

@@ -14,7 +14,7 @@ import pytest
 from runflow.db.engine import Database
 from tests.batches.helpers import assert_error
 from tests.conftest import RowCounts
-from tests.credits.helpers import account, assert_books_balance, enforce, grant, transactions
+from tests.credits.helpers import account, assert_books_balance, enforced_with, grant, transactions
 from tests.engine.polling import create_batch, terminal_batch
 from tests.media.helpers import png
 
@@ -34,8 +34,7 @@ async def test_account_shows_reserved_credits_and_enforcement(
     assert shown["credits_enforced"] is False
     assert shown["low_balance_threshold"] is None
 
-    await enforce(database, "acme")
-    await grant(database, "acme", "1")
+    await enforced_with(database, "acme", "1")
     created = await client.post(ECHO_BATCH, json=echoes(3), headers=auth)
     assert created.status_code == 201, created.text
 
@@ -74,8 +73,7 @@ async def test_a_create_the_credits_cannot_cover_is_402_and_writes_nothing(
     body: dict[str, Any],
     estimate: str,
 ) -> None:
-    await enforce(database, "acme")
-    await grant(database, "acme", "0.00005")
+    await enforced_with(database, "acme", "0.00005")
     before = await row_counts()
 
     refused = await client.post(path, json=body, headers=auth)
@@ -102,8 +100,7 @@ async def test_without_enforcement_creates_run_past_the_balance(
 async def test_twenty_concurrent_creates_never_spend_the_same_credit(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database, keyed: bool
 ) -> None:
-    await enforce(database, "acme")
-    await grant(database, "acme", "0.001")  # ten batches of one echo
+    await enforced_with(database, "acme", "0.001")  # ten batches of one echo
 
     async def post(index: int) -> httpx.Response:
         headers = {**auth, "Idempotency-Key": f"create-{index}"} if keyed else auth
@@ -122,12 +119,10 @@ async def test_twenty_concurrent_creates_never_spend_the_same_credit(
 async def test_runs_settle_their_reservation_as_they_end(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database
 ) -> None:
-    await enforce(database, "acme")
-    await grant(database, "acme", "0.001")
+    await enforced_with(database, "acme", "0.001")
     items = [{"message": str(i), "fail": i == 0} for i in range(5)]
-    created = await client.post(ECHO_BATCH, json={"input": items}, headers=auth)
-    assert created.status_code == 201, created.text
-    await terminal_batch(client, auth, created.json()["id"])
+    created = await create_batch(client, auth, items)
+    await terminal_batch(client, auth, created["id"])
 
     shown = await account(client, auth)
     assert (shown["credit_balance"], shown["credit_reserved"]) == ("0.0006", "0")
@@ -142,12 +137,10 @@ async def test_runs_settle_their_reservation_as_they_end(
 async def test_retry_and_rerun_are_refused_when_the_credits_run_out(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database
 ) -> None:
-    await enforce(database, "acme")
-    await grant(database, "acme", "0.0002")
-    items = [{"message": "a", "fail": True}, {"message": "b"}]
-    created = await client.post(ECHO_BATCH, json={"input": items}, headers=auth)
-    assert created.status_code == 201, created.text
-    batch = await terminal_batch(client, auth, created.json()["id"])
+    await enforced_with(database, "acme", "0.0002")
+    items: list[dict[str, Any]] = [{"message": "a", "fail": True}, {"message": "b"}]
+    created = await create_batch(client, auth, items)
+    batch = await terminal_batch(client, auth, created["id"])
     # One echo succeeded (0.0001 spent): exactly one more fits.
     await grant(database, "acme", "0.00001")
     retry = await client.post(f"/v1/batches/{batch['id']}/retry", json={}, headers=auth)
@@ -164,8 +157,7 @@ async def test_cancels_racing_completions_in_an_enforcing_org_keep_the_books(
 ) -> None:
     # Completions lock runs, batches, then the org; so do cancels giving reservations back.
     # Taken in another order, PostgreSQL would end one of them with a deadlock (a 500).
-    await enforce(database, "acme")
-    await grant(database, "acme", "1")
+    await enforced_with(database, "acme", "1")
     items = [{"message": str(i), "delay_ms": 30 * (i % 4)} for i in range(60)]
     batches = [await create_batch(client, auth, items) for _ in range(3)]
 

@@ -15,7 +15,7 @@ from tests.callbacks.receiver import Receiver
 from tests.credits.helpers import (
     account,
     assert_books_balance,
-    enforce,
+    enforced_with,
     grant,
     set_threshold,
     transactions,
@@ -70,8 +70,7 @@ async def test_each_run_that_costs_is_debited_once_with_the_balance_it_left(
 async def test_the_books_balance_after_batches_created_at_once(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database
 ) -> None:
-    await enforce(database, "acme")
-    await grant(database, "acme", "10")
+    await enforced_with(database, "acme", "10")
     items = [{"message": str(i)} for i in range(100)]
     created = await asyncio.gather(*(create_batch(client, auth, items) for _ in range(5)))
     for batch in created:
@@ -86,8 +85,7 @@ async def test_the_books_balance_after_batches_created_at_once(
 async def test_the_books_balance_after_cancels_retries_and_reruns_in_an_enforcing_org(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database
 ) -> None:
-    await enforce(database, "acme")
-    await grant(database, "acme", "0.01")
+    await enforced_with(database, "acme", "0.01")
     slow = [{"message": str(i), "delay_ms": 400} for i in range(40)]
     cancelled = await create_batch(client, auth, slow)
     assert (await account(client, auth))["credit_reserved"] != "0"

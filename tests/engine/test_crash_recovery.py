@@ -12,7 +12,7 @@ from sqlalchemy import select
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.runs.models import Run
-from tests.credits.helpers import account, assert_books_balance, enforce, grant, transactions
+from tests.credits.helpers import account, assert_books_balance, enforced_with, transactions
 from tests.engine.polling import create_batch, eventually, terminal_batch
 from tests.engine.workers import WorkerProcess
 
@@ -24,8 +24,7 @@ async def test_killed_worker_loses_no_item(
     database: Database,
     tmp_path: Path,
 ) -> None:
-    await enforce(database, "acme")
-    await grant(database, "acme", "1")
+    await enforced_with(database, "acme", "1")
     # About 5 s of work for 8 slots: a wide window to kill the worker in, even when loaded.
     created = await create_batch(
         client, auth, [{"message": f"m{i}", "delay_ms": 600} for i in range(60)]
