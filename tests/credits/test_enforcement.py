@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from runflow.catalog.dispatch import forget_targets
 from runflow.db.engine import Database
 from tests.batches.helpers import assert_error
 from tests.conftest import RowCounts
@@ -106,6 +107,8 @@ async def test_twenty_concurrent_creates_never_spend_the_same_credit(
         headers = {**auth, "Idempotency-Key": f"create-{index}"} if keyed else auth
         return await client.post(ECHO_BATCH, json=echoes(1), headers=headers)
 
+    # Every request looks its model up (no cached one): each holds a read connection meanwhile.
+    forget_targets()
     responses = await asyncio.gather(*(post(index) for index in range(20)))
 
     statuses = sorted(response.status_code for response in responses)
@@ -148,6 +151,7 @@ async def test_retry_and_rerun_are_refused_when_the_credits_run_out(
     run_id = batch["items"][1]["run_id"]
     rerun = await client.post(f"/v1/runs/{run_id}/rerun", json={}, headers=auth)
     assert_error(rerun, 402, "INSUFFICIENT_CREDITS")
+    await terminal_batch(client, auth, retry.json()["id"])
     await assert_books_balance(database)
 
 

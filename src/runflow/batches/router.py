@@ -80,6 +80,10 @@ async def create_batch(
     # key is looked up first, in this request's transaction: reused on another request, it is
     # a conflict whatever that request holds.
     new = await prepare(reading) if idempotency_key is None else None
+    # Its connection goes back to the pool before this request waits for the shared
+    # transaction: twenty requests holding one each (a model looked up, not cached) would
+    # leave that transaction none to write with.
+    await reading.close()
 
     async def create() -> BatchCreated:
         if new is None:
