@@ -1,0 +1,1 @@
+"""Asynchronous client: the one implementation; `_sync` is generated from it."""

@@ -1,0 +1,1 @@
+"""Synchronous client: the one implementation; `_sync` is generated from it."""
