@@ -44,7 +44,16 @@ def free_port() -> int:
 
 def start_server(data_dir: Path, logs_dir: Path, **settings: str) -> Server:
     """`settings` become `RUNFLOW_*` variables (`database_url=…` → `RUNFLOW_DATABASE_URL`)."""
-    port = free_port()
+    return _launch(data_dir, logs_dir, free_port(), settings)
+
+
+def restart_server(stopped: Server, **settings: str) -> Server:
+    """The same service again: its data directory, its address."""
+    port = int(stopped.base_url.rsplit(":", 1)[1])
+    return _launch(stopped.data_dir, stopped.stderr_path.parent, port, settings)
+
+
+def _launch(data_dir: Path, logs_dir: Path, port: int, settings: dict[str, str]) -> Server:
     env = {key: value for key, value in os.environ.items() if not key.startswith("RUNFLOW_")}
     env |= {"RUNFLOW_DATA_DIR": str(data_dir), "RUNFLOW_BOOTSTRAP_API_KEY": BOOTSTRAP_KEY}
     env |= {f"RUNFLOW_{key.upper()}": value for key, value in settings.items()}

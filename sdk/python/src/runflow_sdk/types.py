@@ -89,7 +89,10 @@ class BatchRetry(BaseModel):
         extra="allow",
     )
     callback_url: Annotated[str | None, Field(title="Callback Url")] = None
-    status_codes: Annotated[list[str] | None, Field(title="Status Codes")] = ["failed", "cancelled"]
+    status_codes: Annotated[list[str] | None, Field(title="Status Codes")] = [
+        "failed",
+        "cancelled",
+    ]
 
 
 class BatchSummary(BaseModel):
@@ -134,7 +137,11 @@ class BodyCreateMedia(BaseModel):
         extra="allow",
     )
     file: Annotated[
-        str, Field(json_schema_extra={"contentMediaType": "application/octet-stream"}, title="File")
+        str,
+        Field(
+            json_schema_extra={"contentMediaType": "application/octet-stream"},
+            title="File",
+        ),
     ]
     """
     The image or video (multipart field): a PNG, JPEG, WebP or GIF image, or an MP4 or QuickTime video, recognised by its content
