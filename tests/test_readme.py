@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,3 +84,21 @@ def test_the_first_requests_run_as_written(server: Server) -> None:
     # The cancel example answers with the batch, not a 409: it was still running.
     cancelled = answers[-1]
     assert cancelled["status_code"] in ("cancelled", "running"), cancelled
+
+
+def _python_block() -> str:
+    section = README.split("## First requests", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None, "no Python block under 'First requests'"
+    return match.group(1)
+
+
+def test_the_sdk_example_runs_as_written(server: Server) -> None:
+    """The README's Python example, against the server, with only its address changed."""
+    code = _python_block().replace(README_BASE, server.base_url)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2/2 done" in result.stdout
+    assert "a {'message': 'hello'}" in result.stdout
