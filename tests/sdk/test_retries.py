@@ -5,6 +5,7 @@ statuses Runflow itself does not send on demand (429, 5xx)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import uuid
@@ -258,3 +259,20 @@ def test_backoff_is_bounded_and_honours_retry_after() -> None:
     for attempt in range(20):  # a Retry-After too long or unreadable falls back to backoff
         for response in (None, answer("3600"), answer("soon")):
             assert 0 < _retries.delay_s(attempt, response) <= _retries.MAX_DELAY_S
+
+
+def test_wait_polls_when_the_stream_cannot_be_read(relay: Relay, client: Runflow) -> None:
+    created = client.batches.create(
+        ECHO, input=[{"message": f"m{i}", "delay_ms": 200} for i in range(3)]
+    )
+    relay.cut_stream_after_first_event = True
+    with Runflow(api_key=BOOTSTRAP_KEY, base_url=relay.base_url, max_retries=0) as through:
+        ended = through.batches.wait(created.id, poll_interval=0.1)
+
+    assert ended.status_code == "succeeded"
+    # Requests in the order sent (a connection may carry several, kept alive).
+    asked = [path for request in relay.requests for path in re.findall(rb"GET (\S+) HTTP", request)]
+    stream_at = asked.index(f"/v1/batches/{created.id}/events".encode())
+    polled = asked[stream_at + 1 :]
+    assert polled  # after the cut stream, the batch was read by polling
+    assert set(polled) == {f"/v1/batches/{created.id}".encode()}
