@@ -22,6 +22,7 @@ from runflow.catalog.registry import register_models
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
 from runflow.credits.router import router as credits_router
+from runflow.dashboard.router import install as install_dashboard
 from runflow.db.engine import Database
 from runflow.db.group_commit import GroupCommit
 from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         status_router,
     ):
         app.include_router(router)
+    install_dashboard(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app

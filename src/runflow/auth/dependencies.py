@@ -62,11 +62,12 @@ def _org_id(header: str | None) -> uuid.UUID | None:
         return None
 
 
-async def _authenticate(
+async def authenticate(
     session: AsyncSession,
     credentials: HTTPAuthorizationCredentials | None,
     organization: str | None,
 ) -> tuple[Principal, KeyHolder]:
+    """The principal of a key (and `X-Organization-Id`), or the 401/403 the API answers."""
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("Send your API key as `Authorization: Bearer <key>`.")
     token = credentials.credentials.strip()
@@ -114,7 +115,7 @@ async def _authenticate(
 async def _reader(
     session: ReadSession, credentials: BearerCredentials, organization: OrganizationHeader = None
 ) -> Principal:
-    principal, _ = await _authenticate(session, credentials, organization)
+    principal, _ = await authenticate(session, credentials, organization)
     return principal
 
 
@@ -124,7 +125,7 @@ async def _writer(
     # A read transaction of its own: the route's write transaction (on SQLite, its turn at
     # the one writer) then starts only when the route itself first touches the database.
     async with get_database(request).transaction(write=False) as session:
-        principal, holder = await _authenticate(session, credentials, organization)
+        principal, holder = await authenticate(session, credentials, organization)
     if holder.is_impersonation:
         raise Forbidden(ForbiddenCode.IMPERSONATION_READ_ONLY, "Impersonation keys may only read.")
     if holder.email_verified_at is None:

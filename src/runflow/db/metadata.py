@@ -7,6 +7,7 @@ from runflow.batches import models as _batches
 from runflow.callbacks import models as _callbacks
 from runflow.catalog import models as _catalog
 from runflow.credits import models as _credits
+from runflow.dashboard import models as _dashboard
 from runflow.db.base import Base
 from runflow.engine import models as _engine
 from runflow.idempotency import models as _idempotency
@@ -24,6 +25,7 @@ _DOMAINS = (
     _callbacks,
     _catalog,
     _credits,
+    _dashboard,
     _engine,
     _idempotency,
     _keyring,
