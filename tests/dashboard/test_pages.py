@@ -62,6 +62,10 @@ async def test_a_list_filter_in_the_q_language_and_its_errors(
     assert 'id="q-error"' in bad.text  # the parser's message, next to the filter
     good = await client.get("/dashboard/batches", params={"q": "items_total = 1"})
     assert "/dashboard/batches/" in good.text
+    sorted_page = await client.get("/dashboard/batches", params={"sort_by": "cost:desc"})
+    assert '<option value="cost:desc" selected>' in sorted_page.text
+    unsortable = await client.get("/dashboard/batches", params={"sort_by": "metadata:asc"})
+    assert 'id="q-error"' in unsortable.text
 
 
 async def test_actions_need_the_session_csrf_token(client: httpx.AsyncClient, api_key: str) -> None:

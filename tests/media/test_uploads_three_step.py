@@ -110,6 +110,16 @@ async def test_refused_bytes_leave_the_upload_pending_and_nothing_stored(
     assert await media_rows(database) == (0, 1)
 
 
+@pytest.mark.parametrize("size", [True, "10", 1.5, 0])
+async def test_a_declared_size_that_is_not_a_positive_whole_number_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, size: object
+) -> None:
+    response = await client.post("/v1/media/uploads", json={"size_bytes": size}, headers=auth)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["body", "size_bytes"]
+    assert await media_rows(database) == (0, 0)
+
+
 @pytest.mark.media(media_max_bytes=20_000)
 async def test_a_declared_size_over_the_cap_is_refused_at_once(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database

@@ -9,15 +9,21 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from runflow.auth.dependencies import authenticate
 from runflow.dashboard import sessions
-from runflow.dashboard.api import ApiProblem
 from runflow.dashboard.outputs import media_in, models_by_id, output_kinds
-from runflow.dashboard.page import ENDED, SignedInPage, SignInRequired, database_of, templates
+from runflow.dashboard.page import (
+    ENDED,
+    Filters,
+    SignedInPage,
+    SignInRequired,
+    database_of,
+    templates,
+)
 from runflow.live.changes import changes_of
 from runflow.live.streams import batch_events
 
@@ -25,61 +31,27 @@ router = APIRouter()
 Text = Annotated[str | None, Query()]
 
 
-def _list_params(q: str | None, sort_by: str | None, pq: str | None, back: bool) -> dict[str, Any]:
-    return {"q": q, "sort_by": sort_by, "pq": pq, "from_prev": "true" if back else None}
-
-
 @router.get("/batches")
-async def batch_list(
-    page: SignedInPage,
-    q: Text = None,
-    sort_by: Text = None,
-    pq: Text = None,
-    from_prev: bool = False,
-    rows_only: bool = False,
-) -> HTMLResponse:
-    problem: ApiProblem | None = None
-    listing: dict[str, Any] = {"items": []}
-    try:
-        listing = await page.api.get(
-            "/v1/batches", limit=25, **_list_params(q, sort_by, pq, from_prev)
-        )
-    except ApiProblem as failed:
-        if failed.status not in (400, 422):
-            raise
-        problem = failed
+async def batch_list(page: SignedInPage, filters: Filters, rows_only: bool = False) -> HTMLResponse:
+    """Batches, newest first; while one runs, its rows are redrawn every second."""
+    listing, problem = await page.listing("/v1/batches", filters, limit=25)
     live = any(batch.get("status_code") not in ENDED for batch in listing["items"])
     return page.render(
         "batch_rows.html" if rows_only else "batches.html",
         listing=listing,
         live=live,
-        q=q or "",
-        sort_by=sort_by or "",
+        filters=filters,
         problem=problem,
     )
 
 
 @router.get("/batches/{batch_id}")
 async def batch_page(
-    page: SignedInPage,
-    batch_id: uuid.UUID,
-    q: Text = None,
-    pq: Text = None,
-    from_prev: bool = False,
-    part: Text = None,
+    page: SignedInPage, batch_id: uuid.UUID, filters: Filters, part: Text = None
 ) -> HTMLResponse:
     """The batch page; `part=live` is its live region alone, redrawn when the batch ends."""
     batch = await page.api.get(f"/v1/batches/{batch_id}")
-    problem: ApiProblem | None = None
-    items: dict[str, Any] = {"items": []}
-    try:
-        items = await page.api.get(
-            f"/v1/batches/{batch_id}/items", limit=50, **_list_params(q, None, pq, from_prev)
-        )
-    except ApiProblem as failed:
-        if failed.status not in (400, 422):
-            raise
-        problem = failed
+    items, problem = await page.listing(f"/v1/batches/{batch_id}/items", filters, limit=50)
     model = (await models_by_id(page.api)).get(str(batch.get("target_id")))
     kinds = output_kinds(model)
     for item in items["items"]:
@@ -91,7 +63,7 @@ async def batch_page(
         model=model,
         items=items,
         deliveries=deliveries,
-        q=q or "",
+        filters=filters,
         problem=problem,
         ended=batch.get("status_code") in ENDED,
     )
@@ -129,32 +101,27 @@ def _json(data: Any) -> dict[str, Any]:
     return parsed
 
 
-async def _act(page: SignedInPage, path: str, back: str) -> Response:
-    await page.form()
-    try:
-        result = await page.api.post(path)
-    except ApiProblem as problem:
-        return page.render("error.html", problem.status, message=problem.message, back=back)
-    target = back
-    if isinstance(result, dict) and result.get("id") and path.endswith("/retry"):
-        target = f"/dashboard/batches/{result['id']}"
-    return RedirectResponse(target, status_code=303)
-
-
 @router.post("/batches/{batch_id}/cancel")
 async def cancel(page: SignedInPage, batch_id: uuid.UUID) -> Response:
-    return await _act(page, f"/v1/batches/{batch_id}/cancel", f"/dashboard/batches/{batch_id}")
+    return await page.act(
+        f"/v1/batches/{batch_id}/cancel", lambda _: f"/dashboard/batches/{batch_id}"
+    )
 
 
 @router.post("/batches/{batch_id}/retry")
 async def retry(page: SignedInPage, batch_id: uuid.UUID) -> Response:
-    return await _act(page, f"/v1/batches/{batch_id}/retry", f"/dashboard/batches/{batch_id}")
+    """A new batch of the failed items; the browser goes to it."""
+    return await page.act(
+        f"/v1/batches/{batch_id}/retry", lambda new: f"/dashboard/batches/{new['id']}"
+    )
 
 
 @router.post("/batches/{batch_id}/callback/redeliver")
 async def redeliver(page: SignedInPage, batch_id: uuid.UUID) -> Response:
-    back = f"/dashboard/batches/{batch_id}#callbacks"
-    return await _act(page, f"/v1/batches/{batch_id}/callback/redeliver", back)
+    return await page.act(
+        f"/v1/batches/{batch_id}/callback/redeliver",
+        lambda _: f"/dashboard/batches/{batch_id}#callbacks",
+    )
 
 
 @router.get("/runs/{run_id}")
@@ -177,9 +144,6 @@ async def run_page(page: SignedInPage, run_id: uuid.UUID) -> HTMLResponse:
 
 @router.post("/runs/{run_id}/rerun")
 async def rerun(page: SignedInPage, run_id: uuid.UUID) -> Response:
-    await page.form()
-    try:
-        new = await page.api.post(f"/v1/runs/{run_id}/rerun", json={})
-    except ApiProblem as problem:
-        return page.render("error.html", problem.status, message=problem.message)
-    return RedirectResponse(f"/dashboard/runs/{new['id']}", status_code=303)
+    return await page.act(
+        f"/v1/runs/{run_id}/rerun", lambda new: f"/dashboard/runs/{new['id']}", json={}
+    )

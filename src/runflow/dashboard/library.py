@@ -11,40 +11,37 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from runflow.dashboard.api import ApiProblem
-from runflow.dashboard.page import SignedInPage
+from runflow.dashboard.page import Filters, ListFilters, SignedInPage
 
 router = APIRouter()
 Text = Annotated[str | None, Query()]
 
 
-async def _listing(
-    page: SignedInPage, path: str, **params: Any
-) -> tuple[dict[str, Any], ApiProblem | None]:
-    """A list page's rows; a bad `q` or cursor is shown on the page, not as an error page."""
-    if params.pop("from_prev", False):
-        params["from_prev"] = "true"
-    try:
-        return await page.api.get(path, **params), None
-    except ApiProblem as problem:
-        if problem.status not in (400, 422):
-            raise
-        return {"items": []}, problem
+def _media(
+    page: SignedInPage,
+    listing: dict[str, Any],
+    folder: str | None,
+    *,
+    filters: ListFilters | None = None,
+    problem: ApiProblem | None = None,
+    upload_error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page.render(
+        "media.html",
+        status_code,
+        listing=listing,
+        problem=problem,
+        folder=folder or "",
+        filters=filters or ListFilters(),
+        upload_error=upload_error,
+    )
 
 
 @router.get("/media")
-async def media_page(
-    page: SignedInPage,
-    folder: Text = None,
-    q: Text = None,
-    pq: Text = None,
-    from_prev: bool = False,
-) -> HTMLResponse:
-    listing, problem = await _listing(
-        page, "/v1/media", folder=folder, q=q, pq=pq, from_prev=from_prev, limit=48
-    )
-    return page.render(
-        "media.html", listing=listing, problem=problem, folder=folder or "", q=q or ""
-    )
+async def media_page(page: SignedInPage, filters: Filters, folder: Text = None) -> HTMLResponse:
+    listing, problem = await page.listing("/v1/media", filters, folder=folder, limit=48)
+    return _media(page, listing, folder, filters=filters, problem=problem)
 
 
 @router.post("/media")
@@ -55,15 +52,9 @@ async def upload_media(page: SignedInPage) -> Response:
         item for item in form.getlist("files") if isinstance(item, UploadFile) and item.filename
     ]
     if not files:
-        listing, _ = await _listing(page, "/v1/media", folder=folder, limit=48)
-        return page.render(
-            "media.html",
-            422,
-            listing=listing,
-            problem=None,
-            folder=folder or "",
-            q="",
-            upload_error="Choose at least one file to upload.",
+        listing, _ = await page.listing("/v1/media", ListFilters(), folder=folder, limit=48)
+        return _media(
+            page, listing, folder, upload_error="Choose a file to upload.", status_code=422
         )
     for upload in files:
         data = await upload.read()
@@ -75,44 +66,29 @@ async def upload_media(page: SignedInPage) -> Response:
                 data=fields,
             )
         except ApiProblem as problem:
-            listing, _ = await _listing(page, "/v1/media", folder=folder, limit=48)
-            return page.render(
-                "media.html",
-                problem.status,
-                listing=listing,
-                problem=None,
-                folder=folder or "",
-                q="",
-                upload_error=f"{upload.filename}: {problem.message}",
-            )
+            listing, _ = await page.listing("/v1/media", ListFilters(), folder=folder, limit=48)
+            failed = f"{upload.filename}: {problem.message}"
+            return _media(page, listing, folder, upload_error=failed, status_code=problem.status)
     target = "/dashboard/media" + (f"?folder={folder}" if folder else "")
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/evaluations")
-async def evaluations_page(
-    page: SignedInPage, q: Text = None, pq: Text = None, from_prev: bool = False
-) -> HTMLResponse:
-    listing, problem = await _listing(
-        page, "/v1/evaluations", q=q, pq=pq, from_prev=from_prev, limit=50
-    )
-    return page.render("evaluations.html", listing=listing, problem=problem, q=q or "")
+async def evaluations_page(page: SignedInPage, filters: Filters) -> HTMLResponse:
+    listing, problem = await page.listing("/v1/evaluations", filters, limit=50)
+    return page.render("evaluations.html", listing=listing, problem=problem, filters=filters)
 
 
 @router.get("/webhooks")
-async def webhooks_page(
-    page: SignedInPage, q: Text = None, pq: Text = None, from_prev: bool = False
-) -> HTMLResponse:
+async def webhooks_page(page: SignedInPage, filters: Filters) -> HTMLResponse:
     endpoints = await page.api.get("/v1/webhooks/endpoints", limit=20)
-    deliveries, problem = await _listing(
-        page, "/v1/webhooks/deliveries", q=q, pq=pq, from_prev=from_prev, limit=50
-    )
+    deliveries, problem = await page.listing("/v1/webhooks/deliveries", filters, limit=50)
     return page.render(
         "webhooks.html",
         endpoints=endpoints["items"],
         listing=deliveries,
         problem=problem,
-        q=q or "",
+        filters=filters,
     )
 
 
@@ -124,19 +100,13 @@ async def delivery_page(page: SignedInPage, delivery_id: uuid.UUID) -> HTMLRespo
 
 @router.post("/webhooks/deliveries/{delivery_id}/redeliver")
 async def redeliver_delivery(page: SignedInPage, delivery_id: uuid.UUID) -> Response:
-    await page.form()
-    try:
-        new = await page.api.post(f"/v1/webhooks/deliveries/{delivery_id}/redeliver")
-    except ApiProblem as problem:
-        return page.render("error.html", problem.status, message=problem.message)
-    return RedirectResponse(f"/dashboard/webhooks/deliveries/{new['id']}", status_code=303)
+    return await page.act(
+        f"/v1/webhooks/deliveries/{delivery_id}/redeliver",
+        lambda new: f"/dashboard/webhooks/deliveries/{new['id']}",
+    )
 
 
 @router.get("/credits")
-async def credits_page(
-    page: SignedInPage, q: Text = None, pq: Text = None, from_prev: bool = False
-) -> HTMLResponse:
-    listing, problem = await _listing(
-        page, "/v1/account/credit-transactions", q=q, pq=pq, from_prev=from_prev, limit=50
-    )
-    return page.render("credits.html", listing=listing, problem=problem, q=q or "")
+async def credits_page(page: SignedInPage, filters: Filters) -> HTMLResponse:
+    listing, problem = await page.listing("/v1/account/credit-transactions", filters, limit=50)
+    return page.render("credits.html", listing=listing, problem=problem, filters=filters)

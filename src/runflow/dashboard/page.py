@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.datastructures import FormData
@@ -26,6 +26,27 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # JSON for people: indented, characters as they are (autoescaping still applies).
 templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False)
 ENDED = frozenset({"succeeded", "partially_succeeded", "failed", "cancelled"})
+
+
+@dataclass
+class ListFilters:
+    """A list page's query string: the API's `q`, `sort_by` and cursor, passed through."""
+
+    q: str | None = None
+    sort_by: str | None = None
+    pq: str | None = None
+    from_prev: bool = False
+
+    def params(self) -> dict[str, Any]:
+        back = "true" if self.from_prev else None
+        return {"q": self.q, "sort_by": self.sort_by, "pq": self.pq, "from_prev": back}
+
+    def kept(self) -> dict[str, str]:
+        """What the pager's links carry over (the cursor is theirs to set)."""
+        return {key: value for key, value in (("q", self.q), ("sort_by", self.sort_by)) if value}
+
+
+Filters = Annotated[ListFilters, Depends()]
 
 
 class SignInRequired(Exception):
@@ -56,9 +77,31 @@ class Page:
         return templates.TemplateResponse(
             self.request,
             template,
-            {"page": self, "csrf_token": self.session.csrf_token, **context},
+            {"page": self, "csrf_token": self.session.csrf_token, "status": status_code, **context},
             status_code=status_code,
         )
+
+    async def listing(
+        self, path: str, filters: ListFilters, **params: Any
+    ) -> tuple[dict[str, Any], ApiProblem | None]:
+        """A list's page of rows; a bad `q`, sort or cursor is shown on the page (the API's
+        message, next to the filter) rather than as an error page."""
+        try:
+            return await self.api.get(path, **filters.params(), **params), None
+        except ApiProblem as problem:
+            if problem.status not in (400, 422):
+                raise
+            return {"items": []}, problem
+
+    async def act(self, path: str, then: Callable[[Any], str], json: Any = None) -> Response:
+        """A button's POST: checked against CSRF, sent to the API, then on to `then(answer)`;
+        a refusal (403 for a viewer, 409 for a batch that ended) is shown as a page."""
+        await self.form()
+        try:
+            answer = await self.api.post(path, json=json)
+        except ApiProblem as problem:
+            return self.render("error.html", problem.status, message=problem.message)
+        return RedirectResponse(then(answer), status_code=303)
 
     async def form(self) -> FormData:
         """The posted form, once its CSRF token is this session's."""

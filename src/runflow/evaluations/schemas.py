@@ -27,9 +27,16 @@ class Criteria(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_score: float = Field(default=0.5, ge=0, le=1, description="Least score that passes.")
-    min_width: int | None = Field(default=None, ge=1, le=MAX_SIDE, description="Pixels.")
-    min_height: int | None = Field(default=None, ge=1, le=MAX_SIDE, description="Pixels.")
+    # Strict: JSON `true` is not the number 1 (nor a string a number).
+    min_score: float = Field(
+        default=0.5, ge=0, le=1, strict=True, description="Least score that passes."
+    )
+    min_width: int | None = Field(
+        default=None, ge=1, le=MAX_SIDE, strict=True, description="Pixels."
+    )
+    min_height: int | None = Field(
+        default=None, ge=1, le=MAX_SIDE, strict=True, description="Pixels."
+    )
     ignore: list[IssueCode] = Field(
         default_factory=list, max_length=len(IssueCode), description="Issue codes not to judge."
     )

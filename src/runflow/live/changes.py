@@ -100,8 +100,8 @@ async def announce(session: AsyncSession, ids: Collection[uuid.UUID]) -> None:
         await session.execute(_NOTIFY, {"payloads": payloads})
         return
     changes = changes_of(bind.engine.url)
-    if not changes.watched:  # nobody watches anything: not even a commit hook
-        return
+    # Hooked whether or not anyone watches yet: a stream that opens during this transaction
+    # reads the state before it, and must hear of the commit (`changed` is cheap when idle).
     announced = list(ids)
 
     def after_commit(_: Any) -> None:

@@ -66,8 +66,12 @@ class UploadCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     folder: Folder | None = None
+    # Strict: JSON `true` is not the number 1.
     size_bytes: int | None = Field(
-        default=None, ge=1, description="The file's size, if known: refused at once when over."
+        default=None,
+        ge=1,
+        strict=True,
+        description="The file's size, if known: refused at once when over.",
     )
 
 

@@ -13,7 +13,7 @@ import typer
 from runflow_sdk import BatchProgress, Runflow, UnprocessableEntityError
 from runflow_sdk.cli.app import client_of, usage_error
 from runflow_sdk.cli.jsonl import BadInput, Item, chunks, read_items
-from runflow_sdk.cli.output import Format, err, print_json, print_rows
+from runflow_sdk.cli.output import Format, err, first_rows, print_json, print_rows
 from runflow_sdk.cli.progress import batches_bar
 from runflow_sdk.types import Batch, BatchCreated
 
@@ -152,7 +152,7 @@ def list_batches(
 ) -> None:
     """This organization's batches."""
     pager = client_of(ctx).batches.list(q=q, sort_by=sort_by, limit=min(limit, 500))
-    rows = [row for _, row in zip(range(limit), pager, strict=False)]
+    rows = first_rows(pager, limit)
     print_rows(rows, fmt, ["id", "status_code", "items_total", "items_failed", "cost"])
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.progress import TaskID
 
 from runflow_sdk.cli.app import client_of, usage_error
-from runflow_sdk.cli.output import Format, print_json, print_rows
+from runflow_sdk.cli.output import Format, first_rows, print_json, print_rows
 from runflow_sdk.cli.progress import bytes_bar
 
 app = typer.Typer(help="Uploaded and generated media.", no_args_is_help=True)
@@ -47,5 +47,5 @@ def list_media(
 ) -> None:
     """This organization's media."""
     pager = client_of(ctx).media.list(folder=folder, q=q, limit=min(limit, 500))
-    rows = [row for _, row in zip(range(limit), pager, strict=False)]
+    rows = first_rows(pager, limit)
     print_rows(rows, fmt, ["id", "content_type", "size_bytes", "width", "height", "folder"])

@@ -4,9 +4,10 @@ Results go to stdout; progress and errors to stderr, so output can be piped."""
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
@@ -16,6 +17,7 @@ out = Console(soft_wrap=True, highlight=False)
 if not out.is_terminal:  # piped: whole lines, never cut to a guessed width
     out = Console(soft_wrap=True, highlight=False, width=10_000)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+T = TypeVar("T")
 
 
 class Format(enum.StrEnum):
@@ -53,6 +55,11 @@ def print_rows(rows: Iterable[BaseModel], fmt: Format, columns: Sequence[str]) -
         data = plain(row)
         table.add_row(*(_cell(data.get(column)) for column in columns))
     out.print(table)
+
+
+def first_rows(rows: Iterable[T], limit: int) -> list[T]:
+    """At most `limit` rows of a pager: it asks for no page beyond them."""
+    return list(itertools.islice(rows, limit))
 
 
 def _cell(value: Any) -> str:
