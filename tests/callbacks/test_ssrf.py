@@ -120,8 +120,9 @@ async def test_every_attempt_checks_the_address_again() -> None:
     async with Receiver() as receiver, delivery_session(4, 4) as session:
         outgoing = Outgoing(uuid.uuid4(), 1, receiver.url(), b"{}", ())
         result = await attempt_delivery(session, EgressGuard(), outgoing, timeout_s=2)
+        # Generous: the receiver answers at once, but a loaded machine may be slow to run it.
         allowed = await attempt_delivery(
-            session, EgressGuard(["127.0.0.0/8"]), outgoing, timeout_s=2
+            session, EgressGuard(["127.0.0.0/8"]), outgoing, timeout_s=60
         )
 
     assert result.verdict is Verdict.GIVE_UP

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import shutil
 import subprocess
@@ -235,10 +236,48 @@ def test_a_viewer_sees_no_write_button(page: Page, server: Server, shots: Path) 
     page.goto(f"{server.base_url}/dashboard/models/runflow/echo")
     assert page.get_by_role("button", name="Run once").count() == 0
     page.goto(f"{server.base_url}/dashboard/media")
-    assert page.get_by_role("button", name="Upload").count() == 0
+    assert page.get_by_role("button", name="Upload", exact=True).count() == 0
     page.screenshot(path=shots / "viewer.png", full_page=True)
     with _api(server) as api:
         api.post(f"/v1/batches/{batch['id']}/cancel")
+
+
+def test_media_uploads_by_picker_and_by_drag_and_drop(
+    page: Page, server: Server, shots: Path, tmp_path: Path
+) -> None:
+    picked = tmp_path / "picked.png"
+    picked.write_bytes(png(40, 30))
+    _sign_in(page, server)
+    page.goto(f"{server.base_url}/dashboard/media?folder=browser")
+    page.get_by_label("Upload images or videos to browser").set_input_files(picked)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator(".grid img.thumb")).to_have_count(1)
+
+    dropped = base64.b64encode(png(50, 20)).decode()
+    page.evaluate(DROP_FILE, dropped)  # what a browser does when a file is dropped on the form
+    expect(page.locator(".grid img.thumb")).to_have_count(2, timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.grid img.thumb')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    page.screenshot(path=shots / "media-uploaded.png", full_page=True)
+
+    not_image = tmp_path / "notes.txt"
+    not_image.write_text("not an image")
+    page.get_by_label("Upload images or videos to browser").set_input_files(not_image)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("notes.txt:")
+    expect(page.locator(".grid img.thumb")).to_have_count(2)
+
+
+DROP_FILE = """(encoded) => {
+    const bytes = Uint8Array.from(atob(encoded), c => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+    const zone = document.querySelector("form[data-dropzone]");
+    const drop = new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true});
+    zone.dispatchEvent(drop);
+}"""
 
 
 @pytest.mark.parametrize(
