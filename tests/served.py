@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,3 +102,16 @@ def stop_server(server: Server) -> int:
         server.process.kill()
         server.process.wait()
         raise
+
+
+@contextmanager
+def running_server(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Server]:
+    """A ready `runflow serve` with fresh data and log folders, stopped at the end."""
+    running = start_server(
+        tmp_path_factory.mktemp("data"), tmp_path_factory.mktemp("logs"), **settings
+    )
+    try:
+        wait_until_ready(running)
+        yield running
+    finally:
+        stop_server(running)

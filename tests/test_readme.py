@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.served import Server, start_server, stop_server, wait_until_ready
+from tests.served import Server, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -41,13 +41,8 @@ def json_documents(text: str) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data, logs = tmp_path_factory.mktemp("data"), tmp_path_factory.mktemp("logs")
-    running = start_server(data, logs, bootstrap_api_key=README_KEY)
-    try:
-        wait_until_ready(running)
+    with running_server(tmp_path_factory, bootstrap_api_key=README_KEY) as running:
         yield running
-    finally:
-        stop_server(running)
 
 
 def test_the_readme_names_no_path_outside_the_repository() -> None:

@@ -17,17 +17,20 @@ from typing import Any
 import pytest
 
 from runflow.db.migrate import head_revision
-from tests.served import BOOTSTRAP_KEY, Server, start_server, stop_server, wait_until_ready
+from tests.served import (
+    BOOTSTRAP_KEY,
+    Server,
+    running_server,
+    start_server,
+    stop_server,
+    wait_until_ready,
+)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("data"), tmp_path_factory.mktemp("logs"))
-    try:
-        wait_until_ready(running)
+    with running_server(tmp_path_factory) as running:
         yield running
-    finally:
-        stop_server(running)
 
 
 def rfc3339(value: str) -> datetime:

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.callbacks.receiver import Receiver
 from tests.media.helpers import png
-from tests.served import BOOTSTRAP_KEY, Server, start_server, stop_server, wait_until_ready
+from tests.served import BOOTSTRAP_KEY, Server, running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 RUNFLOW = Path(sys.executable).parent / "runflow"
@@ -29,16 +29,8 @@ WAIT_MS = 90_000  # generous: a loaded 2-core machine renders and encodes slowly
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(
-        tmp_path_factory.mktemp("data"),
-        tmp_path_factory.mktemp("logs"),
-        callback_allow_cidrs="127.0.0.0/8",
-    )
-    try:
-        wait_until_ready(running)
+    with running_server(tmp_path_factory, callback_allow_cidrs="127.0.0.0/8") as running:
         yield running
-    finally:
-        stop_server(running)
 
 
 def _in_a_thread(step: Any) -> None:

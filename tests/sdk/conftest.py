@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from runflow_sdk import AsyncRunflow, Runflow
 
-from tests.served import BOOTSTRAP_KEY, Server, start_server, stop_server, wait_until_ready
+from tests.served import BOOTSTRAP_KEY, Server, running_server
 
 # Callbacks and webhook deliveries go to receivers on loopback in these tests.
 LOOPBACK = "127.0.0.0/8"
@@ -15,16 +15,8 @@ LOOPBACK = "127.0.0.0/8"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(
-        tmp_path_factory.mktemp("data"),
-        tmp_path_factory.mktemp("logs"),
-        callback_allow_cidrs=LOOPBACK,
-    )
-    try:
-        wait_until_ready(running)
+    with running_server(tmp_path_factory, callback_allow_cidrs=LOOPBACK) as running:
         yield running
-    finally:
-        stop_server(running)
 
 
 @pytest.fixture
