@@ -19,8 +19,10 @@ from tests.callbacks.helpers import (
 from tests.callbacks.receiver import Receiver, Reply
 from tests.engine.polling import eventually, terminal_batch
 
+# A generous timeout: these receivers answer at once, but a loaded machine may run them late,
+# and a timed-out attempt would be retried (a second request the tests would count).
 pytestmark = pytest.mark.engine(
-    worker_concurrency=8, callback_retry_delays=(0.1, 0.1, 0.1), callback_timeout_s=2.0
+    worker_concurrency=8, callback_retry_delays=(0.1, 0.1, 0.1), callback_timeout_s=30.0
 )
 
 
@@ -283,11 +285,13 @@ async def test_a_batch_without_callback_url_has_no_delivery(
     assert await history(client, auth, created["id"]) == []
 
 
-@pytest.mark.engine(worker_concurrency=4, callback_retry_delays=(0.1,), callback_timeout_s=3.0)
+# The slow attempt must still be in flight when the other callback is delivered, however
+# slowly the machine runs: a timeout far beyond that delivery, a hang far beyond the timeout.
+@pytest.mark.engine(worker_concurrency=4, callback_retry_delays=(0.1,), callback_timeout_s=60.0)
 async def test_a_hanging_receiver_does_not_delay_the_others(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
-    async with Receiver(default=Reply(200, delay_s=30)) as slow, Receiver() as healthy:
+    async with Receiver(default=Reply(200, delay_s=600)) as slow, Receiver() as healthy:
         stuck = await batch_with_callback(client, auth, slow.url())
 
         async def hanging() -> bool:
