@@ -64,6 +64,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)  # waits, not timings: only a stuck page fails
+    expect.set_options(timeout=WAIT_MS)
     opened = context.new_page()
     yield opened
     context.close()

@@ -213,7 +213,7 @@ async def test_an_authentication_error_is_not_retried() -> None:
 
 
 async def test_a_hanging_server_is_a_timeout_after_the_retries() -> None:
-    async with Receiver(default=Reply(200, {}, b"{}", delay_s=5)) as server:
+    async with Receiver(default=Reply(200, {}, b"{}", delay_s=600)) as server:
         base_url = f"http://127.0.0.1:{server.port}"
         with (
             Runflow(api_key="rf_k", base_url=base_url, timeout=0.3, max_retries=1) as client,
@@ -262,8 +262,9 @@ def test_backoff_is_bounded_and_honours_retry_after() -> None:
 
 
 def test_wait_polls_when_the_stream_cannot_be_read(relay: Relay, client: Runflow) -> None:
+    # Slow enough to be running when wait() starts, however loaded the machine.
     created = client.batches.create(
-        ECHO, input=[{"message": f"m{i}", "delay_ms": 200} for i in range(3)]
+        ECHO, input=[{"message": f"m{i}", "delay_ms": 3000} for i in range(3)]
     )
     relay.cut_stream_after_first_event = True
     with Runflow(api_key=BOOTSTRAP_KEY, base_url=relay.base_url, max_retries=0) as through:
