@@ -58,6 +58,8 @@ def restart_server(stopped: Server, **settings: str) -> Server:
 def _launch(data_dir: Path, logs_dir: Path, port: int, settings: dict[str, str]) -> Server:
     env = {key: value for key, value in os.environ.items() if not key.startswith("RUNFLOW_")}
     env |= {"RUNFLOW_DATA_DIR": str(data_dir), "RUNFLOW_BOOTSTRAP_API_KEY": BOOTSTRAP_KEY}
+    # Runs still going at the end of a test are handed back well within STOP_DEADLINE_S.
+    env |= {"RUNFLOW_SHUTDOWN_GRACE_S": "5"}
     env |= {f"RUNFLOW_{key.upper()}": value for key, value in settings.items()}
     stdout_path, stderr_path = logs_dir / "stdout.log", logs_dir / "stderr.log"
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:

@@ -27,12 +27,15 @@ from runflow.db.engine import Database
 from runflow.db.group_commit import GroupCommit
 from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
+from runflow.engine.shutdown import Shutdown
 from runflow.errors import install_error_handlers
 from runflow.evaluations.router import router as evaluations_router
 from runflow.keyring.service import CURSOR_SECRET, service_secret
 from runflow.live.changes import changes_of, listening
 from runflow.live.router import router as live_router
+from runflow.logs import configure_logging
 from runflow.media.router import router as media_router
+from runflow.metrics.router import router as metrics_router
 from runflow.middleware import AccessLog, BodySizeLimit
 from runflow.openapi import install_contract_openapi
 from runflow.query.cursor import CursorCodec
@@ -74,6 +77,14 @@ async def prepare_database(
             )
 
 
+def create_served_app() -> FastAPI:
+    """The app of each process of `runflow serve --workers N`, configured from the environment
+    as `serve` configures its own."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool | None = None) -> FastAPI:
     """Build the app. Embedded SQLite migrates itself; PostgreSQL uses `runflow migrate`."""
     settings = settings or Settings()
@@ -101,6 +112,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             await app.state.sender.start()
             app.state.dispatcher = build_dispatcher(database, settings, outbox)
             await app.state.dispatcher.start()
+            app.state.shutdown.when_begun(app.state.dispatcher.stop_claiming)
         log.info("started", database=database.engine.url.render_as_string(hide_password=True))
         changes = listening(settings.resolved_database_url, changes_of(database.engine.url))
         try:
@@ -108,7 +120,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
                 yield
         finally:
             if app.state.dispatcher is not None:
-                await app.state.dispatcher.stop()
+                await app.state.dispatcher.stop(app.state.shutdown.grace_left_s())
             if app.state.sender is not None:
                 await app.state.sender.stop()
             await database.dispose()
@@ -141,6 +153,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         ],
     )
     app.state.settings = settings
+    # `runflow serve` begins it at the signal; otherwise the app's shutdown is the signal.
+    app.state.shutdown = Shutdown(settings.shutdown_grace_s)
     install_error_handlers(app)
     install_contract_openapi(app, settings)
     install_offline_docs(app)
@@ -157,6 +171,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         account_router,
         credits_router,
         status_router,
+        metrics_router,
     ):
         app.include_router(router)
     install_dashboard(app)

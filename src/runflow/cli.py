@@ -6,10 +6,15 @@ import asyncio
 import enum
 import gc
 import json
+import os
+import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from decimal import Decimal
+from types import FrameType
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -26,6 +31,7 @@ from runflow.config import Settings
 from runflow.credits import service as credits_service
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
+from runflow.engine.shutdown import Shutdown
 from runflow.kit.clock import utcnow
 from runflow.kit.money import format_money
 from runflow.logs import configure_logging
@@ -82,6 +88,14 @@ def serve(
         bool | None,
         typer.Option(help="Apply migrations at start (default: only for embedded SQLite)."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="HTTP processes (PostgreSQL only). With more than one, the engine runs in a "
+            "`runflow worker` process of its own, started and stopped with them.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API. With SQLite (the default) the database is created and migrated."""
     settings = Settings()
@@ -89,15 +103,74 @@ def serve(
     settings.port = port or settings.port
     configure_logging(settings.log_level, settings.log_format)
     _check_models_files(settings)
+    if workers > 1:
+        _serve_processes(settings, workers, migrate)
+        return
     application = create_app(settings, migrate=migrate)
     _long_running()
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
         log_config=None,
         proxy_headers=True,
+        # Streams stay open until told: the drain may take this long, then they are closed.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
     )
+    _GracefulServer(config, application.state.shutdown).run()
+
+
+def _serve_processes(settings: Settings, workers: int, migrate: bool | None) -> None:
+    """`serve --workers N`: N uvicorn processes answer HTTP, one engine process runs."""
+    if settings.is_sqlite:
+        typer.echo(
+            "runflow: --workers needs PostgreSQL (RUNFLOW_DATABASE_URL): SQLite has one "
+            "writer, and its live streams hear only their own process.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if migrate:
+        _run(_migrate(settings))
+    # Every process adds its samples to these files; /metrics in any of them sums them all.
+    metrics_dir = settings.data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    engine = None
+    if settings.worker_concurrency > 0:
+        engine = subprocess.Popen([sys.executable, "-m", "runflow", "worker"])
+    os.environ["RUNFLOW_WORKER_CONCURRENCY"] = "0"  # the HTTP processes run no engine
+    os.environ["RUNFLOW_HOST"], os.environ["RUNFLOW_PORT"] = settings.host, str(settings.port)
+    try:
+        uvicorn.run(
+            "runflow.app:create_served_app",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            proxy_headers=True,
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+        )
+    finally:
+        if engine is not None:
+            engine.send_signal(signal.SIGTERM)
+            engine.wait()
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn, telling the engine of SIGTERM the moment it comes, not after the drain."""
+
+    def __init__(self, config: uvicorn.Config, shutdown: Shutdown) -> None:
+        super().__init__(config)
+        self.graceful = shutdown
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.graceful.begin()
+        super().handle_exit(sig, frame)
+        # uvicorn raises the signal again once it has shut down, which ends the process
+        # "killed by SIGTERM"; a graceful stop exits 0 (DESIGN §20), so it is not kept.
+        self._captured_signals.clear()
 
 
 async def _with_prepared_database(
@@ -151,7 +224,7 @@ def worker(
         try:
             await stop.wait()
         finally:
-            await dispatcher.stop()
+            await dispatcher.stop(settings.shutdown_grace_s)
             await sender.stop()
             await database.dispose()
 
@@ -166,12 +239,13 @@ def migrate() -> None:
     configure_logging(settings.log_level, settings.log_format)
     _check_models_files(settings)
 
-    async def run() -> None:
-        database = await _with_prepared_database(settings, migrate=True)
-        await database.dispose()
-
-    _run(run())
+    _run(_migrate(settings))
     typer.echo("database is at the latest revision", err=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    database = await _with_prepared_database(settings, migrate=True)
+    await database.dispose()
 
 
 @app.command("workers")

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    # `/metrics` asks for this bearer token when set (DESIGN §20).
+    metrics_token: str | None = None
+    # On SIGTERM, how long running runs may finish before they are handed back to the queue.
+    shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     # Models files (DESIGN §13), comma-separated TOML paths; loaded by `serve` and `worker`.

@@ -1,4 +1,5 @@
-"""ASGI middleware: request body cap and structured access logs with a request id."""
+"""ASGI middleware: request body cap, and structured access logs and HTTP metrics with a
+request id."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runflow.errors import PayloadTooLarge, error_json
+from runflow.metrics import instruments as metrics
 
 log = structlog.get_logger("runflow.access")
 
@@ -67,7 +69,9 @@ class BodySizeLimit:
 
 
 class AccessLog:
-    """One structured log line per request, tagged with an `X-Request-Id`."""
+    """One structured log line and one HTTP metric per request, and an `X-Request-Id` on
+    every response (the caller's, when it sent one), which every log line of the request
+    carries."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -93,13 +97,23 @@ class AccessLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
                 request_id=request_id,
             )
+            metrics.http_request(scope["method"], _route_of(scope), status, seconds)
+
+
+def _route_of(scope: Scope) -> str:
+    """The route's template (`/v1/batches/{batch_id}`), never the path itself: one label
+    value per route, however many ids are asked for."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"

@@ -63,7 +63,7 @@ async def test_only_runs_still_holding_their_attempt_are_written(
             Outbox(max_attempts=3),
         )
 
-    assert taken == 1
+    assert [completion.run_id for completion in taken] == [kept.id]
     kept_run = (await client.get(f"/v1/runs/{kept.id}", headers=auth)).json()
     stale_run = (await client.get(f"/v1/runs/{stale.id}", headers=auth)).json()
     assert (kept_run["status_code"], stale_run["status_code"]) == ("succeeded", "running")

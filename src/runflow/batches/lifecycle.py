@@ -21,6 +21,7 @@ from runflow.batches.models import Batch, BatchStatus
 from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.payload import batch_payload
 from runflow.kit.clock import utcnow
+from runflow.metrics import instruments as metrics
 from runflow.webhooks.publishing import publish_batches
 
 log = structlog.get_logger(__name__)
@@ -81,6 +82,8 @@ async def finish_complete(
                 )
             )
         log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
+    durations = [(str(b.status_code), (now - b.created_at).total_seconds()) for b in ending]
+    metrics.after_commit(session, lambda: metrics.batches_ended(durations))
     await outbox.add_many(session, deliveries, now)
     if publish:
         await session.flush()  # the events render the batches as they now are

@@ -35,6 +35,7 @@ from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
 from runflow.kit.loops import end_loop
 from runflow.kit.write_behind import WriteBehind
+from runflow.metrics import instruments as metrics
 from runflow.webhooks import event_log
 from runflow.webhooks.health import EndpointHealth
 
@@ -203,6 +204,11 @@ class CallbackSender:
             verdict=result.verdict,
             status_code=result.status_code,
             reason=result.reason_code,
+        )
+        metrics.delivery_attempted(
+            "endpoint" if outgoing.endpoint_id is not None else "callback",
+            result.verdict,
+            None if result.response_time_ms is None else result.response_time_ms / 1000,
         )
         self._results.put(result)
 

@@ -68,6 +68,8 @@ class Completion:
     retry_at: datetime | None = None
     # When the run first started (its claim says), for `duration_ms`.
     started_at: datetime | None = None
+    # Its model, for the metrics of the runs that end (None where the caller does not know).
+    model_id: uuid.UUID | None = None
     logs: list[dict[str, Any]] = field(default_factory=list)
     node_runs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -241,8 +243,8 @@ def _encoded(rows: JsonRows, dialect: str, values: list[dict[str, Any]]) -> dict
 
 async def apply_completions(
     session: AsyncSession, completions: Sequence[Completion], outbox: Outbox
-) -> int:
-    """Apply what the fence allows; returns how many completions took effect.
+) -> list[Completion]:
+    """Apply what the fence allows; returns the completions that took effect.
 
     The rows are built and encoded before the first statement — on SQLite, before this
     transaction's turn at the writer — on the likely guess that the fence lets them all
@@ -259,7 +261,7 @@ async def apply_completions(
     applied_requeues = await _apply_fenced(session, _REQUEUED, dialect, requeued_rows)
     taken = [c for c in completions if c.run_id in applied or c.run_id in applied_requeues]
     if not taken:
-        return 0
+        return []
     if len(taken) < len(completions):
         node_runs = _encoded_node_runs(taken, dialect)
 
@@ -311,7 +313,7 @@ async def apply_completions(
             session, outbox, _ended_runs(finished, applied), finished[0].completed_at
         )
     await announce(session, [c.run_id for c in taken] + list(deltas))
-    return len(taken)
+    return taken
 
 
 def _ended_runs(

@@ -65,6 +65,7 @@ from runflow.kit.clock import utcnow
 from runflow.kit.loops import end_loop
 from runflow.kit.write_behind import WriteBehind
 from runflow.live.changes import announce
+from runflow.metrics import instruments as metrics
 from runflow.runs.models import FailureStage, Run, RunStatus
 from runflow.workers import registry as workers
 from runflow.workers.patterns import ModelPatterns
@@ -163,13 +164,18 @@ class Dispatcher:
             models=",".join(self.models.patterns),
         )
 
-    async def stop(self, grace_s: float = 5.0) -> None:
-        """Stop claiming, let running work finish for `grace_s`, hand back the rest. The loops
-        end between their transactions (`end_loop`)."""
+    def stop_claiming(self) -> None:
+        """Claim nothing more; what runs goes on (the first step of `stop`)."""
         self._stopping = True
         self._stop_requested.set()
         self._wake.set()
         self._slot_freed.set()
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop claiming, let running work finish for `grace_s`, hand the rest straight back
+        to the queue (due at once: no lease to wait out). The loops end between their
+        transactions (`end_loop`)."""
+        self.stop_claiming()
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=grace_s)
         claim_loop, *others = self._loops
@@ -239,6 +245,9 @@ class Dispatcher:
                 claimed = []
                 await asyncio.sleep(self.config.poll_interval_s * 10)
             if claimed:
+                metrics.runs_started(
+                    (self._model_name(run.model_id), run.waited_s) for run in claimed
+                )
                 waiting = await self._run_now_or_wait(claimed)
                 self._waiting.extend(waiting)
                 self._claims_ran_now = not waiting
@@ -379,6 +388,7 @@ class Dispatcher:
 
     def _finish(self, run: ClaimedRun, completion: Completion) -> None:
         completion.started_at = run.started_at
+        completion.model_id = run.model_id
         self._completions.put(completion)
 
     @staticmethod
@@ -484,12 +494,28 @@ class Dispatcher:
             return True
         try:
             async with self.database.transaction() as session:
-                await apply_completions(session, chunk, self.outbox)
+                taken = await apply_completions(session, chunk, self.outbox)
         except Exception:
             log.exception("completion_flush_failed", runs=len(chunk))
             return False
         self.outbox.notify_sender()
+        self._count_finished(taken)
         return True
+
+    def _model_name(self, model_id: uuid.UUID | None) -> str:
+        runtime = self._runtimes.get(model_id) if model_id is not None else None
+        return runtime.name if runtime is not None else "unknown"
+
+    def _count_finished(self, taken: list[Completion]) -> None:
+        metrics.runs_finished(
+            (
+                self._model_name(c.model_id),
+                c.status,
+                None if c.started_at is None else (c.completed_at - c.started_at).total_seconds(),
+            )
+            for c in taken
+            if c.retry_at is None
+        )
 
     async def _every(self, interval_s: float) -> bool:
         """Wait `interval_s`; False when the dispatcher is stopping instead."""
@@ -544,6 +570,7 @@ class Dispatcher:
                     RunStatus.QUEUED,
                     now,
                     retry_at=now,
+                    model_id=lease.model_id,
                     logs=[
                         _log_row(
                             "warning",
@@ -563,15 +590,18 @@ class Dispatcher:
                     failure_message=f"The worker stopped responding {lease.attempt} times.",
                     failure_stage_code=FailureStage.EXECUTION,
                     started_at=lease.started_at,
+                    model_id=lease.model_id,
                 )
                 for lease in expired
             ]
             if completions:
                 log.warning("leases_reaped", runs=len(completions), worker_id=self.worker_id)
             overdue = await self._overdue(session, now)
+            taken = []
             if completions or overdue:
-                await apply_completions(session, completions + overdue, self.outbox)
+                taken = await apply_completions(session, completions + overdue, self.outbox)
         self.outbox.notify_sender()
+        self._count_finished(taken)
 
     async def _overdue(self, session: AsyncSession, now: datetime) -> list[Completion]:
         """Runs of models with a `queue_timeout_s` that no worker took in time."""
@@ -592,7 +622,7 @@ class Dispatcher:
         if taken:
             log.warning("runs_unclaimed", runs=len(taken), worker_id=self.worker_id)
         completions = []
-        for run_id, attempt in taken:
+        for run_id, attempt, model_id in taken:
             message = "No worker serving this model took the run within its queue timeout."
             completions.append(
                 Completion(
@@ -603,6 +633,7 @@ class Dispatcher:
                     failure_code="NO_WORKER",
                     failure_message=message,
                     failure_stage_code=FailureStage.DISPATCH,
+                    model_id=model_id,
                     logs=[_log_row("error", message, {"code": "NO_WORKER"})],
                 )
             )

@@ -21,20 +21,24 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Integer,
     Table,
     Uuid,
     bindparam,
     case,
     func,
+    literal,
     null,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches.models import Batch, BatchStatus
+from runflow.db.types import UTCDateTime
 from runflow.runs.models import Run, RunStatus
 
 ORGS_PER_CLAIM = 8
@@ -94,6 +98,8 @@ class ClaimedRun:
     model_id: uuid.UUID
     input: dict[str, Any]
     started_at: datetime
+    # Seconds from when the run was due to this claim (the queue wait of the metrics).
+    waited_s: float = 0.0
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -114,6 +120,16 @@ def _started_before(now: datetime) -> ColumnElement[datetime | None]:
     (most runs), which spares reading back a datetime per run."""
     started = _runs.c.started_at
     return case((started == now, null()), else_=started)
+
+
+def _waited_s(now: datetime, dialect: str) -> ColumnElement[float]:
+    """Seconds from a run's `available_at` to `now`, computed by the database: a number is
+    cheaper to read back than a datetime."""
+    claimed_at = literal(now, UTCDateTime)
+    if dialect == "postgresql":
+        return type_coerce(func.extract("epoch", claimed_at - _runs.c.available_at), Float)
+    # SQLite: Julian days are doubles, exact to a few microseconds today.
+    return (func.julianday(claimed_at) - func.julianday(_runs.c.available_at)) * 86400.0
 
 
 async def _capacity_left(
@@ -249,11 +265,21 @@ class _Claim:
                 _runs.c.model_id,
                 _runs.c.input,
                 _started_before(self.now),
+                _waited_s(self.now, self.session.get_bind().dialect.name),
             )
         )
         self.runs.extend(
-            ClaimedRun(run_id, attempt, org_id, batch_id, model_id, given, started or self.now)
-            for run_id, attempt, org_id, batch_id, model_id, given, started in (
+            ClaimedRun(
+                run_id,
+                attempt,
+                org_id,
+                batch_id,
+                model_id,
+                given,
+                started or self.now,
+                float(waited or 0),
+            )
+            for run_id, attempt, org_id, batch_id, model_id, given, started, waited in (
                 await self.session.execute(statement)
             )
         )
@@ -284,6 +310,7 @@ class ExpiredLease:
     run_id: uuid.UUID
     attempt: int
     started_at: datetime | None
+    model_id: uuid.UUID
 
 
 async def expired_leases(
@@ -291,7 +318,7 @@ async def expired_leases(
 ) -> list[ExpiredLease]:
     """Running runs whose worker stopped renewing its lease (it crashed or hung)."""
     statement = (
-        select(Run.id, Run.attempt, Run.started_at)
+        select(Run.id, Run.attempt, Run.started_at, Run.model_id)
         .where(Run.status_code == RunStatus.RUNNING, Run.lease_expires_at < now)
         .limit(limit)
     )
@@ -308,11 +335,11 @@ async def take_overdue_runs(
     lease: timedelta,
     now: datetime,
     limit: int = 500,
-) -> list[tuple[uuid.UUID, int]]:
+) -> list[tuple[uuid.UUID, int, uuid.UUID]]:
     """Queued runs that waited longer than their model's `queue_timeout_s` (no worker took
-    them), as `(run id, attempt)`. They are taken like a claim — without starting — so their
-    `NO_WORKER` failure goes through the same fenced completion as any other ending."""
-    overdue: list[tuple[uuid.UUID, int]] = []
+    them), as `(run id, attempt, model id)`. They are taken like a claim — without starting —
+    so their `NO_WORKER` failure goes through the same fenced completion as any other ending."""
+    overdue: list[tuple[uuid.UUID, int, uuid.UUID]] = []
     for model_id, timeout_s in queue_timeouts.items():
         due = (
             select(_runs.c.id)
@@ -336,7 +363,7 @@ async def take_overdue_runs(
             )
             .returning(_runs.c.id, _runs.c.attempt)
         )
-        overdue.extend((run_id, attempt) for run_id, attempt in taken)
+        overdue.extend((run_id, attempt, model_id) for run_id, attempt in taken)
         if len(overdue) >= limit:
             break
     return overdue

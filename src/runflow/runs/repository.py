@@ -10,7 +10,9 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runflow.catalog.models import Model
 from runflow.engine.models import NodeRun, RunLog
+from runflow.metrics import instruments as metrics
 from runflow.runs.models import Run, RunStatus
 
 
@@ -41,14 +43,21 @@ async def cancel_queued(
     """End matching queued runs `cancelled` at once (they cost nothing); returns each one's
     id, org and reservation, which the caller gives back (`ledger.release`) once it has
     locked every run and batch it will: the org last, the order completions lock them in."""
-    result = await session.execute(
-        update(Run)
-        .where(criterion, Run.status_code == RunStatus.QUEUED)
-        .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
-        .returning(Run.id, Run.org_id, Run.credit_reserved)
-        .execution_options(synchronize_session=False)
+    model_name = (
+        select(Model.owner + "/" + Model.slug).where(Model.id == Run.model_id).scalar_subquery()
     )
-    return [CancelledRun(run_id, org_id, reserved) for run_id, org_id, reserved in result]
+    result = (
+        await session.execute(
+            update(Run)
+            .where(criterion, Run.status_code == RunStatus.QUEUED)
+            .values(status_code=RunStatus.CANCELLED, completed_at=now, cost=0)
+            .returning(Run.id, Run.org_id, Run.credit_reserved, model_name)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    ended = [(model, RunStatus.CANCELLED.value, None) for *_, model in result]
+    metrics.after_commit(session, lambda: metrics.runs_finished(ended))
+    return [CancelledRun(run_id, org_id, reserved) for run_id, org_id, reserved, _ in result]
 
 
 async def request_cancel_of_running(

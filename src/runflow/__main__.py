@@ -1,0 +1,5 @@
+"""`python -m runflow`: the `runflow` command."""
+
+from runflow.cli import main
+
+main()
