@@ -57,7 +57,7 @@ async def test_sigterm_hands_running_runs_back_and_the_next_engine_finishes_them
     server = start_server(tmp_path / "data", tmp_path / "logs", **SETTINGS)
     try:
         wait_until_ready(server)
-        items = [{"message": f"quick {n}"} for n in range(3)]
+        items: list[dict[str, Any]] = [{"message": f"quick {n}"} for n in range(3)]
         items += [{"message": f"slow {n}", "delay_ms": SLOW_MS} for n in range(3)]
         async with httpx.AsyncClient(base_url=server.base_url, headers=AUTH, timeout=60) as http:
             response = await http.post(
