@@ -43,8 +43,11 @@ async def _drop_database(url: str) -> None:
 
 
 @contextmanager
-def deployment(mode: str, settings: dict[str, str] | None = None) -> Iterator[Deployment]:
-    """`settings`: extra `RUNFLOW_*` variables for every process."""
+def deployment(
+    mode: str, settings: dict[str, str] | None = None, *, http_processes: int = 1
+) -> Iterator[Deployment]:
+    """`settings`: extra `RUNFLOW_*` variables for every process; `http_processes` > 1 (on
+    PostgreSQL) serves the API with `runflow serve --workers N`."""
     data_dir = Path(tempfile.mkdtemp(prefix="runflow-bench-"))
     port = free_port()
     api_key = "rf_bench_" + uuid.uuid4().hex
@@ -60,7 +63,8 @@ def deployment(mode: str, settings: dict[str, str] | None = None) -> Iterator[De
         env["RUNFLOW_DATABASE_URL"] = asyncio.run(_create_database())
         start(["migrate"], env, data_dir / "migrate.log").wait()
         api_env = {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"}
-        processes.append(start(["serve"], api_env, data_dir / "api.log"))
+        serve = ["serve", "--workers", str(http_processes)] if http_processes > 1 else ["serve"]
+        processes.append(start(serve, api_env, data_dir / "api.log"))
         processes.append(start(["worker"], env, data_dir / "worker.log"))
     else:
         processes.append(start(["serve"], env, data_dir / "serve.log"))

@@ -1,6 +1,9 @@
 """Latency of `POST /v1/models/runflow/echo/batches` with 100 items, 20 concurrent clients.
 
-Prints p50 / p99 / max (DESIGN §12 target: ≤ 25 ms / ≤ 100 ms on a 2-core machine).
+Prints p50 / p99 / max and the POSTs answered per second, after a warm-up round (DESIGN §12
+target: ≤ 25 ms / ≤ 100 ms on a 2-core machine).
+
+    python -m bench.post_latency [sqlite|postgres] [HTTP processes, PostgreSQL only]
 """
 
 from __future__ import annotations
@@ -37,16 +40,23 @@ async def measure(base_url: str, api_key: str) -> list[float]:
     return latencies
 
 
-def main(mode: str) -> None:
-    with deployment(mode) as running:
+def main(mode: str, http_processes: int) -> None:
+    with deployment(mode, http_processes=http_processes) as running:
+        asyncio.run(measure(running.base_url, running.api_key))  # warm every process up
+        started = time.perf_counter()
         latencies = sorted(asyncio.run(measure(running.base_url, running.api_key)))
+        elapsed = time.perf_counter() - started
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     print(
-        f"{mode}: {len(latencies)} POSTs of 100 items, {CLIENTS} clients: "
-        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
+        f"{mode}, {http_processes} HTTP process(es): {len(latencies)} POSTs of 100 items, "
+        f"{CLIENTS} clients: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} "
+        f"ms; {len(latencies) / elapsed:.0f} POSTs/s"
     )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "sqlite")
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "sqlite",
+        int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+    )

@@ -171,7 +171,8 @@ def main(rounds: int, chosen: list[str]) -> None:
             ratios.append(f"{medians[name] / bare:.1f}× bare asyncio")
         if celery:
             ratios.append(f"{celery / medians[name]:.1f}× faster than Celery")
-        print(f"  {name}: " + ", ".join(ratios))
+        if ratios:
+            print(f"  {name}: " + ", ".join(ratios))
 
 
 if __name__ == "__main__":

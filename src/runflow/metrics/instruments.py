@@ -11,6 +11,7 @@ Under `runflow serve --workers N` every process writes its own files in
 from __future__ import annotations
 
 from collections import Counter as Tally
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -104,18 +105,30 @@ def runs_finished(ended: Iterable[tuple[str, str, float | None]]) -> None:
     """`(model, status, duration_s)` of runs that ended; the duration is None for runs that
     never started (cancelled while queued, no worker came)."""
     tally: Tally[tuple[str, str]] = Tally()
+    durations: defaultdict[str, list[float]] = defaultdict(list)
     for model, status, duration_s in ended:
         tally[model, status] += 1
         if duration_s is not None:
-            RUN_DURATION.labels(model).observe(duration_s)
+            durations[model].append(duration_s)
     for (model, status), count in tally.items():
         RUNS_FINISHED.labels(model, status).inc(count)
+    _observe_each(RUN_DURATION, durations)
 
 
 def runs_started(waits: Iterable[tuple[str, float]]) -> None:
     """`(model, seconds waited in the queue)` of runs a worker just started."""
+    waited: defaultdict[str, list[float]] = defaultdict(list)
     for model, waited_s in waits:
-        RUN_QUEUE_WAIT.labels(model).observe(max(0.0, waited_s))
+        waited[model].append(max(0.0, waited_s))
+    _observe_each(RUN_QUEUE_WAIT, waited)
+
+
+def _observe_each(histogram: Histogram, values: dict[str, list[float]]) -> None:
+    # One label lookup per model, not per run: it costs more than the observation.
+    for model, observed in values.items():
+        child = histogram.labels(model)
+        for value in observed:
+            child.observe(value)
 
 
 def batches_ended(ended: Iterable[tuple[str, float]]) -> None:
