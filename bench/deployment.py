@@ -44,10 +44,15 @@ async def _drop_database(url: str) -> None:
 
 @contextmanager
 def deployment(
-    mode: str, settings: dict[str, str] | None = None, *, http_processes: int = 1
+    mode: str,
+    settings: dict[str, str] | None = None,
+    *,
+    http_processes: int = 1,
+    engine: bool = True,
 ) -> Iterator[Deployment]:
     """`settings`: extra `RUNFLOW_*` variables for every process; `http_processes` > 1 (on
-    PostgreSQL) serves the API with `runflow serve --workers N`."""
+    PostgreSQL) serves the API with `runflow serve --workers N`; `engine=False` runs no
+    engine at all (the API alone: runs stay queued)."""
     data_dir = Path(tempfile.mkdtemp(prefix="runflow-bench-"))
     port = free_port()
     api_key = "rf_bench_" + uuid.uuid4().hex
@@ -65,9 +70,11 @@ def deployment(
         api_env = {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"}
         serve = ["serve", "--workers", str(http_processes)] if http_processes > 1 else ["serve"]
         processes.append(start(serve, api_env, data_dir / "api.log"))
-        processes.append(start(["worker"], env, data_dir / "worker.log"))
+        if engine:
+            processes.append(start(["worker"], env, data_dir / "worker.log"))
     else:
-        processes.append(start(["serve"], env, data_dir / "serve.log"))
+        serve_env = env if engine else {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"}
+        processes.append(start(["serve"], serve_env, data_dir / "serve.log"))
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_ready(base_url)

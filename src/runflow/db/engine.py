@@ -24,6 +24,8 @@ from runflow.kit import json_codec
 _WRITE_TURN = "runflow_write_turn"
 # RETURNING (3.35), UPDATE … FROM (3.33) and the `->` JSON operator (3.38, `db/json_rows.py`).
 MIN_SQLITE = (3, 38, 0)
+# Connections kept open: enough for the requests and engine loops of a busy process.
+SQLITE_POOL_SIZE = 32
 
 
 class _WriteTurn:
@@ -105,10 +107,15 @@ class Database:
         if self.is_sqlite:
             dialect = make_url(url).get_dialect()()
             options["async_creator"] = sqlite.connector(*dialect.create_connect_args(make_url(url)))
+            # A connection is a thread here: kept for every request in flight rather than
+            # opened (a thread started, the pragmas run) and closed again past the default 5.
+            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         else:
             # No pre-ping: it costs a round trip per transaction; dropped connections surface as
-            # errors the engine's loops retry, and pool_recycle retires idle ones.
-            options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+            # errors the engine's loops retry, and pool_recycle retires idle ones. Twenty kept
+            # open: with fewer, 20 requests in flight open and close a connection each (a
+            # server process forked) per request past the pool.
+            options.update(pool_size=20, max_overflow=10, pool_recycle=1800)
         self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
