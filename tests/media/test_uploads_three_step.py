@@ -121,6 +121,17 @@ async def test_a_declared_size_that_is_not_a_positive_whole_number_is_refused(
 
 
 @pytest.mark.media(media_max_bytes=20_000)
+async def test_a_declared_size_written_as_a_whole_float_is_that_number(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """JSON Schema's integer: `2048.0` is 2048 (Schemathesis sends such values)."""
+    within = await client.post("/v1/media/uploads", json={"size_bytes": 2048.0}, headers=auth)
+    assert within.status_code == 201, within.text
+    over = await client.post("/v1/media/uploads", json={"size_bytes": 20_001.0}, headers=auth)
+    assert over.status_code == 413, over.text
+
+
+@pytest.mark.media(media_max_bytes=20_000)
 async def test_a_declared_size_over_the_cap_is_refused_at_once(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database
 ) -> None:

@@ -4,6 +4,7 @@ log line written while its request was served — read from a real `runflow serv
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -42,10 +43,17 @@ def test_the_callers_request_id_is_answered_and_on_every_log_line_of_the_request
         )
     assert cancelled.status_code in (200, 202), cancelled.text
     assert cancelled.headers["x-request-id"] == request_id
-    tagged = [line for line in log_lines(server) if line.get("request_id") == request_id]
-    events = {line["event"] for line in tagged}
+
+    def tagged() -> list[dict[str, Any]]:
+        return [line for line in log_lines(server) if line.get("request_id") == request_id]
+
+    # The access log's line is written once the response has gone: wait for it.
+    deadline = time.monotonic() + 60
+    while "request" not in {line["event"] for line in tagged()}:
+        assert time.monotonic() < deadline, tagged()
+        time.sleep(0.05)
     # The batch's end is logged by the code the request ran, not by the access log.
-    assert {"batch_finished", "request"} <= events, tagged
+    assert {line["event"] for line in tagged()} == {"batch_finished", "request"}, tagged()
 
 
 def test_without_one_each_response_gets_its_own(server: Server) -> None:

@@ -107,9 +107,11 @@ class Database:
         if self.is_sqlite:
             dialect = make_url(url).get_dialect()()
             options["async_creator"] = sqlite.connector(*dialect.create_connect_args(make_url(url)))
-            # A connection is a thread here: kept for every request in flight rather than
-            # opened (a thread started, the pragmas run) and closed again past the default 5.
-            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
+            if make_url(url).database not in (None, "", ":memory:"):
+                # A connection is a thread here: kept for every request in flight rather than
+                # opened (a thread started, the pragmas run) and closed again past the default
+                # 5. (An in-memory database has one connection, and no pool to size.)
+                options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         else:
             # No pre-ping: it costs a round trip per transaction; dropped connections surface as
             # errors the engine's loops retry, and pool_recycle retires idle ones. Twenty kept

@@ -14,6 +14,7 @@ from runflow.kit.schemas import (
     CallbackUrl,
     CursorPage,
     MoneyString,
+    WholeNumber,
     check_callback_url,
     check_metadata,
 )
@@ -31,12 +32,8 @@ class Criteria(BaseModel):
     min_score: float = Field(
         default=0.5, ge=0, le=1, strict=True, description="Least score that passes."
     )
-    min_width: int | None = Field(
-        default=None, ge=1, le=MAX_SIDE, strict=True, description="Pixels."
-    )
-    min_height: int | None = Field(
-        default=None, ge=1, le=MAX_SIDE, strict=True, description="Pixels."
-    )
+    min_width: WholeNumber | None = Field(default=None, ge=1, le=MAX_SIDE, description="Pixels.")
+    min_height: WholeNumber | None = Field(default=None, ge=1, le=MAX_SIDE, description="Pixels.")
     ignore: list[IssueCode] = Field(
         default_factory=list, max_length=len(IssueCode), description="Issue codes not to judge."
     )

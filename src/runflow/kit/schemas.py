@@ -7,7 +7,15 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Strict,
+    WithJsonSchema,
+)
 
 from runflow.kit.money import format_money
 
@@ -31,6 +39,17 @@ CallbackUrl = Annotated[
     ),
 ]
 ClientRef = Annotated[str, Field(max_length=255, pattern=NO_NUL_PATTERN)]
+
+
+def _whole_float_as_int(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# A JSON integer as JSON Schema means it: `7` and `7.0` are the same number, while `true`,
+# `"7"` and `7.5` are not integers (pydantic's lax mode would take the first two).
+WholeNumber = Annotated[int, BeforeValidator(_whole_float_as_int), Strict()]
 
 
 def check_callback_url(value: str | None) -> str | None:

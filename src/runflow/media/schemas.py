@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from runflow.kit.schemas import CursorPage
+from runflow.kit.schemas import CursorPage, WholeNumber
 
 # Names start with a letter, digit or `_`, so no segment is `.` or `..`.
 FOLDER_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*(/[A-Za-z0-9_][A-Za-z0-9_.\- ]*)*$"
@@ -66,12 +66,8 @@ class UploadCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     folder: Folder | None = None
-    # Strict: JSON `true` is not the number 1.
-    size_bytes: int | None = Field(
-        default=None,
-        ge=1,
-        strict=True,
-        description="The file's size, if known: refused at once when over.",
+    size_bytes: WholeNumber | None = Field(
+        default=None, ge=1, description="The file's size, if known: refused at once when over."
     )
 
 
