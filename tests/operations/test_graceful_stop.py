@@ -24,9 +24,9 @@ from tests.served import BOOTSTRAP_KEY, restart_server, start_server, stop_serve
 
 AUTH = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
 # Long enough that no slow run can finish within the grace, on any machine.
-SLOW_MS = 40_000
+SLOW_MS = 20_000
 # Far beyond grace + shutdown, far below SLOW_MS: a process that waited for its runs fails.
-EXIT_DEADLINE_S = 30.0
+EXIT_DEADLINE_S = 15.0
 SETTINGS = {"shutdown_grace_s": "1", "lease_s": "600", "callback_allow_cidrs": "127.0.0.0/8"}
 
 
