@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +44,12 @@ def free_port() -> int:
         return port
 
 
-def start_server(data_dir: Path, logs_dir: Path, **settings: str) -> Server:
-    """`settings` become `RUNFLOW_*` variables (`database_url=…` → `RUNFLOW_DATABASE_URL`)."""
-    return _launch(data_dir, logs_dir, free_port(), settings)
+def start_server(
+    data_dir: Path, logs_dir: Path, *, arguments: Sequence[str] = (), **settings: str
+) -> Server:
+    """`settings` become `RUNFLOW_*` variables (`database_url=…` → `RUNFLOW_DATABASE_URL`);
+    `arguments` are added to `runflow serve`."""
+    return _launch(data_dir, logs_dir, free_port(), settings, arguments)
 
 
 def restart_server(stopped: Server, **settings: str) -> Server:
@@ -55,7 +58,13 @@ def restart_server(stopped: Server, **settings: str) -> Server:
     return _launch(stopped.data_dir, stopped.stderr_path.parent, port, settings)
 
 
-def _launch(data_dir: Path, logs_dir: Path, port: int, settings: dict[str, str]) -> Server:
+def _launch(
+    data_dir: Path,
+    logs_dir: Path,
+    port: int,
+    settings: dict[str, str],
+    arguments: Sequence[str] = (),
+) -> Server:
     env = {key: value for key, value in os.environ.items() if not key.startswith("RUNFLOW_")}
     env |= {"RUNFLOW_DATA_DIR": str(data_dir), "RUNFLOW_BOOTSTRAP_API_KEY": BOOTSTRAP_KEY}
     # Runs still going at the end of a test are handed back well within STOP_DEADLINE_S.
@@ -64,7 +73,7 @@ def _launch(data_dir: Path, logs_dir: Path, port: int, settings: dict[str, str])
     stdout_path, stderr_path = logs_dir / "stdout.log", logs_dir / "stderr.log"
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [str(RUNFLOW), "serve", "--port", str(port)],
+            [str(RUNFLOW), "serve", "--port", str(port), *arguments],
             env=env,
             cwd=logs_dir,
             stdout=stdout,

@@ -6,21 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from runflow.evaluations.issues import IssueCode, Severity
 from runflow.kit.schemas import (
     NO_NUL_PATTERN,
+    WHOLE_FLOATS,
     CallbackUrl,
     CursorPage,
     MoneyString,
-    WholeNumber,
     check_callback_url,
     check_metadata,
 )
 
 MAX_PROMPT_LENGTH = 4000
 MAX_SIDE = 65535
+Side = Annotated[int, Strict(), Field(ge=1, le=MAX_SIDE), WHOLE_FLOATS]
 
 
 class Criteria(BaseModel):
@@ -32,8 +33,8 @@ class Criteria(BaseModel):
     min_score: float = Field(
         default=0.5, ge=0, le=1, strict=True, description="Least score that passes."
     )
-    min_width: WholeNumber | None = Field(default=None, ge=1, le=MAX_SIDE, description="Pixels.")
-    min_height: WholeNumber | None = Field(default=None, ge=1, le=MAX_SIDE, description="Pixels.")
+    min_width: Side | None = Field(default=None, description="Pixels.")
+    min_height: Side | None = Field(default=None, description="Pixels.")
     ignore: list[IssueCode] = Field(
         default_factory=list, max_length=len(IssueCode), description="Issue codes not to judge."
     )

@@ -13,7 +13,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    Strict,
     WithJsonSchema,
 )
 
@@ -48,8 +47,10 @@ def _whole_float_as_int(value: object) -> object:
 
 
 # A JSON integer as JSON Schema means it: `7` and `7.0` are the same number, while `true`,
-# `"7"` and `7.5` are not integers (pydantic's lax mode would take the first two).
-WholeNumber = Annotated[int, BeforeValidator(_whole_float_as_int), Strict()]
+# `"7"` and `7.5` are not integers (pydantic's lax mode would take the first two). Goes last
+# in an `Annotated[int, Strict(), Field(…), WHOLE_FLOATS]`, after the constraints, which
+# then stay in the JSON schema as `minimum`/`maximum`.
+WHOLE_FLOATS = BeforeValidator(_whole_float_as_int)
 
 
 def check_callback_url(value: str | None) -> str | None:

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-from runflow.kit.schemas import CursorPage, WholeNumber
+from runflow.kit.schemas import WHOLE_FLOATS, CursorPage
 
 # Names start with a letter, digit or `_`, so no segment is `.` or `..`.
 FOLDER_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*(/[A-Za-z0-9_][A-Za-z0-9_.\- ]*)*$"
@@ -66,8 +66,8 @@ class UploadCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     folder: Folder | None = None
-    size_bytes: WholeNumber | None = Field(
-        default=None, ge=1, description="The file's size, if known: refused at once when over."
+    size_bytes: Annotated[int, Strict(), Field(ge=1), WHOLE_FLOATS] | None = Field(
+        default=None, description="The file's size, if known: refused at once when over."
     )
 
 
