@@ -46,11 +46,8 @@ async def test_a_sender_killed_mid_attempt_delivers_after_restart_with_the_same_
         finally:
             first.kill()
 
-        second = WorkerProcess(url, tmp_path, tmp_path / "second.log", **WORKER)
-        try:
+        with WorkerProcess(url, tmp_path, tmp_path / "second.log", **WORKER):
             delivery = await finished_delivery(client, auth, created["id"], timeout_s=40)
-        finally:
-            second.stop()
 
     assert delivery["status_code"] == "succeeded"
     lost, delivered = delivery["attempts"]

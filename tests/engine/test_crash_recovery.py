@@ -47,11 +47,8 @@ async def test_killed_worker_loses_no_item(
         orphaned = list(await session.scalars(select(Run.id).where(Run.status_code == "running")))
     assert orphaned, "the kill should have left runs behind with live leases"
 
-    second = WorkerProcess(url, tmp_path, tmp_path / "second.log", **worker_options)
-    try:
+    with WorkerProcess(url, tmp_path, tmp_path / "second.log", **worker_options) as second:
         batch = await terminal_batch(client, auth, created["id"], timeout_s=60)
-    finally:
-        second.stop()
 
     assert batch["status_code"] == "succeeded"
     assert (batch["items_succeeded"], batch["items_failed"], batch["items_cancelled"]) == (60, 0, 0)

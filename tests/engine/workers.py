@@ -29,6 +29,12 @@ class WorkerProcess:
             [RUNFLOW, "worker"], env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
 
+    def __enter__(self) -> WorkerProcess:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, leases stay behind as after a machine crash."""
         self.process.send_signal(signal.SIGKILL)

@@ -68,11 +68,8 @@ async def test_a_stopped_workers_runs_go_to_the_next_worker_at_once(
         assert available_at is not None
         assert available_at <= utcnow()  # due at once
 
-    second = WorkerProcess(url, tmp_path, tmp_path / "second.log", **WORKER)
-    try:
+    with WorkerProcess(url, tmp_path, tmp_path / "second.log", **WORKER) as second:
         batch = await terminal_batch(client, auth, created["id"], timeout_s=300)
-    finally:
-        second.stop()
     assert batch["status_code"] == "succeeded"
     assert [entry["output"] for entry in batch["output"]["items"]] == [
         {"message": item["message"]} for item in items
