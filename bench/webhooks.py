@@ -12,10 +12,11 @@ without).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import json
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,18 +77,24 @@ class Round:
     tail_per_s: float | None = None
 
 
+def subscribe(base_url: str, api_key: str, url: str) -> str:
+    """A new endpoint on `*` at `url`; returns its id."""
+    response = httpx.post(
+        f"{base_url}/v1/webhooks/endpoints",
+        json={"url": url, "event_types": ["*"]},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    response.raise_for_status()
+    endpoint_id: str = response.json()["id"]
+    return endpoint_id
+
+
 def one_round(base_url: str, api_key: str, events: EventReceiver | None) -> Round:
     headers = {"Authorization": f"Bearer {api_key}"}
     endpoint_id = None
     if events is not None:
         events.reset()
-        response = httpx.post(
-            f"{base_url}/v1/webhooks/endpoints",
-            json={"url": events.url(), "event_types": ["*"]},
-            headers=headers,
-        )
-        response.raise_for_status()
-        endpoint_id = response.json()["id"]
+        endpoint_id = subscribe(base_url, api_key, events.url())
     callbacks = CallbackReceiver(expected=BATCHES)
     callbacks.serve_in_thread()
     started, _ = asyncio.run(drive(base_url, api_key, callbacks))
@@ -105,42 +112,56 @@ def one_round(base_url: str, api_key: str, events: EventReceiver | None) -> Roun
     return result
 
 
-def main(mode: str, rounds: int) -> None:
+def main(mode: str, rounds: int, baseline_src: str | None) -> None:
     events = EventReceiver(expected=EVENTS)
     events.serve_in_thread()
-    without: list[Round] = []
-    with_endpoint: list[Round] = []
-    with deployment(mode, {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8"}) as running:
-        time.sleep(1.0)
-        one_round(running.base_url, running.api_key, None)  # warm-up, not counted
-        for n in range(rounds):
-            without.append(one_round(running.base_url, running.api_key, None))
-            with_endpoint.append(one_round(running.base_url, running.api_key, events))
-            print(
-                f"round {n + 1}: S1 {without[-1].s1_s:.2f} s without, "
-                f"{with_endpoint[-1].s1_s:.2f} s with the endpoint; "
-                f"{with_endpoint[-1].events_per_s:,.0f} events/s, "
-                f"last event {with_endpoint[-1].tail_s:.2f} s after the last batch ended "
-                f"({with_endpoint[-1].tail_per_s or 0:,.0f} events/s meanwhile)",
-                flush=True,
+    systems = {"runflow": None} | ({"baseline": baseline_src} if baseline_src else {})
+    without: dict[str, list[Round]] = {name: [] for name in systems}
+    with_endpoint: dict[str, list[Round]] = {name: [] for name in systems}
+    settings = {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8"}
+    with contextlib.ExitStack() as stack:
+        deployments = {
+            name: stack.enter_context(
+                deployment(mode, settings | ({"PYTHONPATH": src} if src else {}))
             )
-    plain = statistics.median(r.s1_s for r in without)
-    subscribed = statistics.median(r.s1_s for r in with_endpoint)
-    rate = statistics.median(r.events_per_s or 0 for r in with_endpoint)
-    tail = statistics.median(r.tail_s or 0 for r in with_endpoint)
-    alone = statistics.median(r.tail_per_s or 0 for r in with_endpoint)
+            for name, src in systems.items()
+        }
+        time.sleep(1.0)
+        for running in deployments.values():
+            one_round(running.base_url, running.api_key, None)  # warm-up, not counted
+        for n in range(rounds):
+            for name, running in deployments.items():
+                without[name].append(one_round(running.base_url, running.api_key, None))
+                with_endpoint[name].append(one_round(running.base_url, running.api_key, events))
+                last = with_endpoint[name][-1]
+                print(
+                    f"round {n + 1} {name}: S1 {without[name][-1].s1_s:.2f} s without, "
+                    f"{last.s1_s:.2f} s with the endpoint; {last.events_per_s:,.0f} events/s, "
+                    f"last event {last.tail_s:.2f} s after the last batch ended "
+                    f"({last.tail_per_s or 0:,.0f} events/s meanwhile)",
+                    flush=True,
+                )
     print(f"{mode}, medians of {rounds} interleaved rounds:")
-    print(
-        f"  S1 without an endpoint {plain:.2f} s; with one on * {subscribed:.2f} s "
-        f"({subscribed / plain:.2f}×)"
-    )
-    print(
-        f"  {EVENTS:,} events delivered at {rate:,.0f}/s; the last {tail:.2f} s after the "
-        f"last batch ended; {alone:,.0f}/s once the batches had ended"
-    )
+    for name in systems:
+        plain = statistics.median(r.s1_s for r in without[name])
+        subscribed = statistics.median(r.s1_s for r in with_endpoint[name])
+        rate = statistics.median(r.events_per_s or 0 for r in with_endpoint[name])
+        tail = statistics.median(r.tail_s or 0 for r in with_endpoint[name])
+        alone = statistics.median(r.tail_per_s or 0 for r in with_endpoint[name])
+        print(
+            f"  {name}: S1 without an endpoint {plain:.2f} s; with one on * {subscribed:.2f} s "
+            f"({subscribed / plain:.2f}×)"
+        )
+        print(
+            f"  {name}: {EVENTS:,} events delivered at {rate:,.0f}/s; the last {tail:.2f} s "
+            f"after the last batch ended; {alone:,.0f}/s once the batches had ended"
+        )
 
 
 if __name__ == "__main__":
-    main(
-        sys.argv[1] if len(sys.argv) > 1 else "sqlite", int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    )
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=("sqlite", "postgres"))
+    parser.add_argument("rounds", type=int, nargs="?", default=3)
+    parser.add_argument("--baseline-src", help="src/ of a checkout to measure alongside")
+    arguments = parser.parse_args()
+    main(arguments.mode, arguments.rounds, arguments.baseline_src)

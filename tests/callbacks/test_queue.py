@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
@@ -11,29 +11,42 @@ from sqlalchemy.orm import selectinload
 
 from runflow.callbacks.attempt import AttemptResult, Verdict
 from runflow.callbacks.models import CallbackDelivery
-from runflow.callbacks.outbox import Outbox
+from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.policy import RetryPolicy
 from runflow.callbacks.queue import LOST_ATTEMPT, claim_due_deliveries, record_attempts
 from runflow.db.engine import Database
 from runflow.kit.clock import utcnow
 from tests.callbacks.helpers import signing_secret
+from tests.webhooks.helpers import create_endpoint
 
 POLICY = RetryPolicy(delays_s=(60.0,), timeout_s=1.0)
 LEASE = timedelta(seconds=7)
 
 
-async def _delivery(database: Database, client: httpx.AsyncClient, auth: dict[str, str]) -> None:
-    """A pending delivery of the caller's org, written through the outbox."""
+async def _delivery(
+    database: Database,
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    *,
+    due: datetime | None = None,
+    endpoint_id: str | None = None,
+) -> uuid.UUID:
+    """A pending delivery of the caller's org, written through the outbox: a batch callback,
+    or with `endpoint_id` an event's delivery to that endpoint."""
     org_id = (await client.get("/v1/account", headers=auth)).json()["org"]["id"]
     await signing_secret(client, auth)
+    delivery = Delivery(
+        uuid.UUID(org_id),
+        "http://127.0.0.1:9/hook",
+        b'{"event":"batch.succeeded"}',
+        endpoint_id=None if endpoint_id is None else uuid.UUID(endpoint_id),
+        event_id=None if endpoint_id is None else uuid.uuid4(),
+    )
     async with database.transaction() as session:
-        await Outbox(POLICY.max_attempts).add(
-            session,
-            org_id=uuid.UUID(org_id),
-            callback_url="http://127.0.0.1:9/hook",
-            payload_bytes=b'{"event":"batch.succeeded"}',
-            now=utcnow(),
+        [delivery_id] = await Outbox(POLICY.max_attempts).add_many(
+            session, [delivery], due or utcnow()
         )
+    return delivery_id
 
 
 async def _state(database: Database) -> CallbackDelivery:
@@ -100,7 +113,37 @@ async def test_a_lost_last_attempt_ends_the_delivery_failed(
     assert delivery.status_code == "failed"
     assert delivery.failure_reason_code == "RETRIES_EXHAUSTED"
     assert delivery.next_attempt_at is None
+    assert delivery.attempt_count == POLICY.max_attempts  # the claim that gave up made none
     assert [a.attempt_number for a in delivery.attempts] == [1, 2]
+
+
+async def test_a_claim_takes_callbacks_first_then_the_longest_due_events(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    endpoint = await create_endpoint(client, auth, "http://127.0.0.1:9/events")
+    now = utcnow()
+    events = [
+        await _delivery(
+            database, client, auth, due=now - timedelta(seconds=age), endpoint_id=endpoint["id"]
+        )
+        for age in (1, 30, 20, 10)
+    ]
+    callback = await _delivery(database, client, auth, due=now)
+    not_yet = await _delivery(
+        database, client, auth, due=now + timedelta(seconds=5), endpoint_id=endpoint["id"]
+    )
+
+    async with database.transaction() as session:
+        first = await claim_due_deliveries(session, limit=3, now=now, lease=LEASE)
+    async with database.transaction() as session:
+        second = await claim_due_deliveries(session, limit=3, now=now, lease=LEASE)
+
+    assert first[0].delivery_id == callback
+    assert {o.delivery_id for o in first[1:]} == {events[1], events[2]}  # due 30 s and 20 s ago
+    assert {o.delivery_id for o in second} == {events[3], events[0]}
+    assert not_yet not in {o.delivery_id for o in first + second}
+    assert {o.attempt_number for o in first + second} == {1}
+    assert all(o.secrets for o in first + second)
 
 
 async def test_a_failed_attempt_is_scheduled_after_the_policys_delay(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
@@ -54,42 +54,65 @@ async def any_due(session: AsyncSession, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
-class _Due:
+class _Claimed:
     id: uuid.UUID
     org_id: uuid.UUID
     callback_url: str
     payload_bytes: bytes
-    attempt_count: int
+    attempt_count: int  # counting the attempt this claim is for
     max_attempts: int
-    lease_expires_at: datetime | None
     endpoint_id: uuid.UUID | None
     event_id: uuid.UUID | None
+    # The lease of an earlier claim, run out: that sender died mid-attempt.
+    previous_lease: datetime | None
 
 
-def _due_in(
-    lane: ColumnElement[bool], now: datetime, limit: int, postgres: bool
-) -> Select[*tuple[Any, ...]]:
-    statement = (
-        select(
-            CallbackDelivery.id,
-            CallbackDelivery.org_id,
-            CallbackDelivery.callback_url,
-            CallbackDelivery.payload_bytes,
-            CallbackDelivery.attempt_count,
-            CallbackDelivery.max_attempts,
-            CallbackDelivery.lease_expires_at,
-            CallbackDelivery.endpoint_id,
-            CallbackDelivery.event_id,
-        )
-        .where(
-            CallbackDelivery.status_code == PENDING,
-            lane,
-            CallbackDelivery.next_attempt_at <= now,
-        )
-        .order_by(CallbackDelivery.next_attempt_at)
+_CLAIMED = (
+    _deliveries.c.id,
+    _deliveries.c.org_id,
+    _deliveries.c.callback_url,
+    _deliveries.c.payload_bytes,
+    _deliveries.c.attempt_count,
+    _deliveries.c.max_attempts,
+    _deliveries.c.endpoint_id,
+    _deliveries.c.event_id,
+)
+
+
+async def _claim_lane(
+    session: AsyncSession, lane: ColumnElement[bool], now: datetime, limit: int, until: datetime
+) -> list[_Claimed]:
+    """Lease up to `limit` of the lane's due deliveries, the longest due first.
+
+    The due rows are found by a narrow subquery (ids and leases only: sorting whole rows with
+    their bodies spilled to disk), and leased and read back by the same statement.
+    """
+    due = (
+        select(_deliveries.c.id, _deliveries.c.lease_expires_at)
+        .where(_deliveries.c.status_code == PENDING, lane, _deliveries.c.next_attempt_at <= now)
+        .order_by(_deliveries.c.next_attempt_at)
         .limit(limit)
     )
-    return statement.with_for_update(skip_locked=True) if postgres else statement
+    lease = update(_deliveries).values(
+        attempt_count=_deliveries.c.attempt_count + 1,
+        lease_expires_at=until,
+        next_attempt_at=until,
+        updated_at=now,
+    )
+    if _is_postgres(session):
+        # `SKIP LOCKED`: senders in other processes never take the same delivery.
+        found = due.with_for_update(skip_locked=True).subquery()
+        statement = lease.where(_deliveries.c.id == found.c.id).returning(
+            *_CLAIMED, found.c.lease_expires_at
+        )
+        return [_Claimed(*row) for row in await session.execute(statement)]
+    # SQLite: the transaction holds the one write lock, and its RETURNING cannot name the
+    # columns of an UPDATE's FROM, so the earlier leases are read first.
+    previous = {id: lease for id, lease in await session.execute(due)}
+    if not previous:
+        return []
+    rows = await session.execute(lease.where(_deliveries.c.id.in_(previous)).returning(*_CLAIMED))
+    return [_Claimed(**row._asdict(), previous_lease=previous[row.id]) for row in rows]
 
 
 # Two lanes, each read through its own partial index: a batch's or a run's callback goes
@@ -109,16 +132,15 @@ async def claim_due_deliveries(
 ) -> list[Outgoing]:
     """Up to `limit` due deliveries, leased for an attempt each; none of the endpoints in
     `busy` (those already at their limit of deliveries in flight in this sender)."""
-    postgres = _is_postgres(session)
-    rows = list(await session.execute(_due_in(CALLBACK_LANE, now, limit, postgres)))
-    if len(rows) < limit:
+    until = now + lease
+    claimed = await _claim_lane(session, CALLBACK_LANE, now, limit, until)
+    if len(claimed) < limit:
         lane = EVENT_LANE if not busy else EVENT_LANE & CallbackDelivery.endpoint_id.not_in(busy)
-        rows += await session.execute(_due_in(lane, now, limit - len(rows), postgres))
-    due = [_Due(*row) for row in rows]
-    if not due:
+        claimed += await _claim_lane(session, lane, now, limit - len(claimed), until)
+    if not claimed:
         return []
 
-    lost = [row for row in due if row.lease_expires_at is not None]
+    lost = [row for row in claimed if row.previous_lease is not None]
     if lost:
         await session.execute(
             insert(_attempts),
@@ -126,67 +148,42 @@ async def claim_due_deliveries(
                 {
                     "id": new_id(),
                     "delivery_id": row.id,
-                    "attempt_number": row.attempt_count,
+                    "attempt_number": row.attempt_count - 1,
                     "error_message": LOST_ATTEMPT,
                     "created_at": now,
                 }
                 for row in lost
             ],
         )
-    exhausted = [row for row in lost if row.attempt_count >= row.max_attempts]
-    if exhausted:
-        await session.execute(
-            update(CallbackDelivery)
-            .where(CallbackDelivery.id.in_([row.id for row in exhausted]))
-            .values(
-                status_code=FAILED,
-                failure_reason_code="RETRIES_EXHAUSTED",
-                failure_detail=f"Gave up after the last attempt: {LOST_ATTEMPT}",
-                next_attempt_at=None,
-                lease_expires_at=None,
-                completed_at=now,
-                updated_at=now,
-            )
-        )
-    halted = await halted_endpoints(session, {row.endpoint_id for row in due} - {None})
-    stopped = [row for row in due if row.endpoint_id in halted and row not in exhausted]
-    if stopped:
-        # A disabled or deleted endpoint gets nothing more; `recover` can send it again.
-        await session.execute(
-            update(CallbackDelivery)
-            .where(CallbackDelivery.id.in_([row.id for row in stopped]))
-            .values(
-                status_code=FAILED,
-                failure_reason_code="ENDPOINT_DISABLED",
-                failure_detail="The endpoint was disabled or deleted before this delivery.",
-                next_attempt_at=None,
-                lease_expires_at=None,
-                completed_at=now,
-                updated_at=now,
-            )
-        )
-    claimed = [row for row in due if row not in exhausted and row not in stopped]
-    if not claimed:
-        return []
-    until = now + lease
-    await session.execute(
-        update(CallbackDelivery)
-        .where(CallbackDelivery.id.in_([row.id for row in claimed]))
-        .values(
-            attempt_count=CallbackDelivery.attempt_count + 1,
-            lease_expires_at=until,
-            next_attempt_at=until,
-            updated_at=now,
-        )
+    exhausted = [row for row in lost if row.attempt_count > row.max_attempts]
+    await _give_up(
+        session,
+        exhausted,
+        "RETRIES_EXHAUSTED",
+        f"Gave up after the last attempt: {LOST_ATTEMPT}",
+        now,
     )
-    callbacks = {row.org_id for row in claimed if row.endpoint_id is None}
+    halted = await halted_endpoints(session, {row.endpoint_id for row in claimed} - {None})
+    stopped = [row for row in claimed if row.endpoint_id in halted and row not in exhausted]
+    # A disabled or deleted endpoint gets nothing more; `recover` can send it again.
+    await _give_up(
+        session,
+        stopped,
+        "ENDPOINT_DISABLED",
+        "The endpoint was disabled or deleted before this delivery.",
+        now,
+    )
+    sent = [row for row in claimed if row not in exhausted and row not in stopped]
+    if not sent:
+        return []
+    callbacks = {row.org_id for row in sent if row.endpoint_id is None}
     org_secrets = await signing_secrets(session, callbacks, now) if callbacks else {}
-    endpoints = {row.endpoint_id for row in claimed if row.endpoint_id is not None}
+    endpoints = {row.endpoint_id for row in sent if row.endpoint_id is not None}
     own_secrets = await endpoint_secrets(session, endpoints, now) if endpoints else {}
     return [
         Outgoing(
             delivery_id=row.id,
-            attempt_number=row.attempt_count + 1,
+            attempt_number=row.attempt_count,
             callback_url=row.callback_url,
             body=row.payload_bytes,
             secrets=tuple(
@@ -200,8 +197,31 @@ async def claim_due_deliveries(
             event_id=row.event_id,
             endpoint_id=row.endpoint_id,
         )
-        for row in claimed
+        for row in sent
     ]
+
+
+async def _give_up(
+    session: AsyncSession, claimed: Sequence[_Claimed], reason: str, detail: str, now: datetime
+) -> None:
+    """Fail deliveries this claim took but will not attempt: their attempt count goes back to
+    the attempts made."""
+    if not claimed:
+        return
+    await session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.id.in_([row.id for row in claimed]))
+        .values(
+            status_code=FAILED,
+            failure_reason_code=reason,
+            failure_detail=detail,
+            attempt_count=_deliveries.c.attempt_count - 1,
+            next_attempt_at=None,
+            lease_expires_at=None,
+            completed_at=now,
+            updated_at=now,
+        )
+    )
 
 
 # A chunk's attempts and their deliveries' new states travel as one JSON parameter each

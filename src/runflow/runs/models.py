@@ -40,8 +40,9 @@ class Run(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "runs"
     __table_args__ = (
         Index(None, "org_id", "created_at"),
-        # The engine's claims: orgs with queued runs (loose index scan), then their due runs.
-        Index(None, "status_code", "org_id", "available_at"),
+        # The engine's claims: orgs with queued runs (loose index scan), then their due runs
+        # in the claim's order, so a claim reads only the runs it takes.
+        Index(None, "status_code", "org_id", "available_at", "id"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
