@@ -8,6 +8,12 @@ events delivered per second (first to last delivery), and how long after the las
 the last event arrived, and the rate once the batches had ended, when the sender has the
 process to itself (DESIGN §15: ≥ 1,000 deliveries/s per process; S1 with the endpoint ≤ 2× S1
 without).
+
+    python -m bench.webhooks sqlite|postgres [ROUNDS] [--credits] [--baseline-src DIR]
+
+`--credits` enforces credits in the rounds with the endpoint (DESIGN §12 compares S1 with an
+endpoint and credits enforced to plain S1); `--baseline-src` adds a deployment running another
+checkout's `src/`, in the same rounds.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from datetime import datetime
 
 import httpx
 
-from bench.deployment import deployment
+from bench.credits import GRANT, credits_command
+from bench.deployment import Deployment, deployment
 from bench.echo_batches import BATCHES, ITEMS, drive
 from bench.processes import free_port
 from bench.receiver import CallbackReceiver, read_body, serve_in_thread
@@ -112,7 +119,11 @@ def one_round(base_url: str, api_key: str, events: EventReceiver | None) -> Roun
     return result
 
 
-def main(mode: str, rounds: int, baseline_src: str | None) -> None:
+def _enforce_credits(running: Deployment, enforced: bool) -> None:
+    credits_command(running, "enforce", "--org", "default", "on" if enforced else "off")
+
+
+def main(mode: str, rounds: int, baseline_src: str | None, credits: bool) -> None:
     events = EventReceiver(expected=EVENTS)
     events.serve_in_thread()
     systems = {"runflow": None} | ({"baseline": baseline_src} if baseline_src else {})
@@ -128,10 +139,16 @@ def main(mode: str, rounds: int, baseline_src: str | None) -> None:
         }
         time.sleep(1.0)
         for running in deployments.values():
+            if credits:
+                credits_command(running, "grant", "--org", "default", GRANT)
             one_round(running.base_url, running.api_key, None)  # warm-up, not counted
         for n in range(rounds):
             for name, running in deployments.items():
+                if credits:
+                    _enforce_credits(running, False)
                 without[name].append(one_round(running.base_url, running.api_key, None))
+                if credits:
+                    _enforce_credits(running, True)
                 with_endpoint[name].append(one_round(running.base_url, running.api_key, events))
                 last = with_endpoint[name][-1]
                 print(
@@ -141,7 +158,8 @@ def main(mode: str, rounds: int, baseline_src: str | None) -> None:
                     f"({last.tail_per_s or 0:,.0f} events/s meanwhile)",
                     flush=True,
                 )
-    print(f"{mode}, medians of {rounds} interleaved rounds:")
+    enforced = " and credits enforced" if credits else ""
+    print(f"{mode}, medians of {rounds} interleaved rounds (with the endpoint{enforced}):")
     for name in systems:
         plain = statistics.median(r.s1_s for r in without[name])
         subscribed = statistics.median(r.s1_s for r in with_endpoint[name])
@@ -163,5 +181,10 @@ if __name__ == "__main__":
     parser.add_argument("mode", choices=("sqlite", "postgres"))
     parser.add_argument("rounds", type=int, nargs="?", default=3)
     parser.add_argument("--baseline-src", help="src/ of a checkout to measure alongside")
+    parser.add_argument(
+        "--credits",
+        action="store_true",
+        help="enforce credits in the rounds with the endpoint (DESIGN §12's line), not in plain S1",
+    )
     arguments = parser.parse_args()
-    main(arguments.mode, arguments.rounds, arguments.baseline_src)
+    main(arguments.mode, arguments.rounds, arguments.baseline_src, arguments.credits)

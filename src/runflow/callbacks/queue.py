@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, exists, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
@@ -122,6 +122,13 @@ CALLBACK_LANE = CallbackDelivery.endpoint_id.is_(None)
 EVENT_LANE = CallbackDelivery.endpoint_id.is_not(None)
 
 
+# A queue table's statistics are always stale: the planner, believing few deliveries due,
+# reads every due one through a bitmap and sorts them all to take the first hundred, a cost
+# that grows with the backlog (10 ms a claim at 5,000 due, more as events pile up). Walking
+# the lane's index in order stops at the hundredth (0.1 ms). For this transaction only.
+_IN_INDEX_ORDER = text("SET LOCAL enable_bitmapscan = off")
+
+
 async def claim_due_deliveries(
     session: AsyncSession,
     *,
@@ -132,6 +139,8 @@ async def claim_due_deliveries(
 ) -> list[Outgoing]:
     """Up to `limit` due deliveries, leased for an attempt each; none of the endpoints in
     `busy` (those already at their limit of deliveries in flight in this sender)."""
+    if _is_postgres(session):
+        await session.execute(_IN_INDEX_ORDER)
     until = now + lease
     claimed = await _claim_lane(session, CALLBACK_LANE, now, limit, until)
     if len(claimed) < limit:
