@@ -61,10 +61,13 @@ def main(base_url: str, token: str, callback_url: str) -> dict[str, Any]:
         batch_id=batch_id, client=client, fields="id,status_code,client_ref"
     )
     embedded = list_batch_items.sync_detailed(batch_id=batch_id, client=client, embed="run")
-    while not (
-        history := get_batch_callback.sync_detailed(batch_id=batch_id, client=client)
-    ).parsed:
-        assert time.monotonic() < deadline, "no callback delivery was recorded"
+    # The delivery is written when the batch ends; its first attempt is recorded a moment
+    # later, once the sender has posted it.
+    while True:
+        history = get_batch_callback.sync_detailed(batch_id=batch_id, client=client)
+        if any(delivery.attempts for delivery in history.parsed):
+            break
+        assert time.monotonic() < deadline, "no callback attempt was recorded"
         time.sleep(0.05)
     redelivered = redeliver_batch_callback.sync_detailed(batch_id=batch_id, client=client)
     slow = create_batch.sync_detailed(
