@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from standardwebhooks import Webhook
 
 from tests.callbacks.receiver import Receiver
 from tests.media.helpers import png
@@ -198,6 +200,45 @@ def test_redeliver_a_callback_and_see_the_new_attempt(
     assert page.locator("#callbacks .attempt").count() > before
     expect(page.locator("#callbacks .tag", has_text="manual")).to_be_visible()
     page.screenshot(path=shots / "callbacks.png", full_page=True)
+
+
+def test_add_an_endpoint_reveal_its_secret_and_verify_a_test_event(
+    page: Page, server: Server, receiver: Receiver, shots: Path
+) -> None:
+    """The customer's first webhook, all in the browser; the receiver checks the signature
+    with the secret the page revealed, as their code would."""
+    path = f"/endpoint-{uuid.uuid4().hex[:8]}"
+    url = receiver.url(path)
+    _sign_in(page, server)
+    page.goto(f"{server.base_url}/dashboard/webhooks")
+    page.get_by_label("URL").fill(url)
+    page.get_by_label("Description").fill("From the browser")
+    page.get_by_label("run.failed").check()
+    page.screenshot(path=shots / "webhooks-add.png", full_page=True)
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Endpoint created")
+    endpoint_id = page.url.rsplit("/", 1)[1].split("?")[0]
+    with _api(server) as api:
+        endpoint = api.get(f"/v1/webhooks/endpoints/{endpoint_id}").json()
+    assert (endpoint["url"], endpoint["event_types"]) == (url, ["run.failed"])
+    page.get_by_role("button", name="Reveal secret").click()
+    secret = page.locator("#current-secret").inner_text()
+    assert secret.startswith("whsec_")
+    page.screenshot(path=shots / "endpoint.png", full_page=True)
+
+    page.get_by_role("button", name="Send test event").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/webhooks/deliveries/"))
+    for _ in range(120):  # the sender picks it up in the background
+        if page.locator(".attempt").count() >= 1:
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator(".attempt").first).to_contain_text("HTTP 200")
+    received = [request for request in receiver.received if request.path == path]
+    assert len(received) == 1
+    event = Webhook(secret).verify(received[0].body, received[0].headers)
+    assert event["type"] == "webhook.test"
+    page.screenshot(path=shots / "endpoint-test-delivery.png", full_page=True)
 
 
 def test_cancel_a_running_batch(page: Page, server: Server, shots: Path) -> None:

@@ -52,15 +52,16 @@ class DashboardAPI:
 
     async def get(self, path: str, **params: Any) -> Any:
         query = {key: value for key, value in params.items() if value not in (None, "")}
-        return await self._call("GET", path, params=query)
+        return await self.call("GET", path, params=query)
 
     async def post(self, path: str, **kwargs: Any) -> Any:
-        return await self._call("POST", path, **kwargs)
+        return await self.call("POST", path, **kwargs)
 
     async def patch(self, path: str, **kwargs: Any) -> Any:
-        return await self._call("PATCH", path, **kwargs)
+        return await self.call("PATCH", path, **kwargs)
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The answer's JSON (None for an empty one), or `ApiProblem`."""
         response = await self._http.request(method, path, **kwargs)
         if response.is_success:
             return response.json() if response.content else None

@@ -1,9 +1,8 @@
-"""Pages of the other areas: media (with uploads), evaluations, webhook endpoints and
-deliveries, and the credit ledger."""
+"""Pages of the other areas: media (with uploads), evaluations and the credit ledger
+(webhooks have `webhooks.py`)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -77,33 +76,6 @@ async def upload_media(page: SignedInPage) -> Response:
 async def evaluations_page(page: SignedInPage, filters: Filters) -> HTMLResponse:
     listing, problem = await page.listing("/v1/evaluations", filters, limit=50)
     return page.render("evaluations.html", listing=listing, problem=problem, filters=filters)
-
-
-@router.get("/webhooks")
-async def webhooks_page(page: SignedInPage, filters: Filters) -> HTMLResponse:
-    endpoints = await page.api.get("/v1/webhooks/endpoints", limit=20)
-    deliveries, problem = await page.listing("/v1/webhooks/deliveries", filters, limit=50)
-    return page.render(
-        "webhooks.html",
-        endpoints=endpoints["items"],
-        listing=deliveries,
-        problem=problem,
-        filters=filters,
-    )
-
-
-@router.get("/webhooks/deliveries/{delivery_id}")
-async def delivery_page(page: SignedInPage, delivery_id: uuid.UUID) -> HTMLResponse:
-    delivery = await page.api.get(f"/v1/webhooks/deliveries/{delivery_id}")
-    return page.render("delivery.html", delivery=delivery)
-
-
-@router.post("/webhooks/deliveries/{delivery_id}/redeliver")
-async def redeliver_delivery(page: SignedInPage, delivery_id: uuid.UUID) -> Response:
-    return await page.act(
-        f"/v1/webhooks/deliveries/{delivery_id}/redeliver",
-        lambda new: f"/dashboard/webhooks/deliveries/{new['id']}",
-    )
 
 
 @router.get("/credits")

@@ -93,12 +93,15 @@ class Page:
                 raise
             return {"items": []}, problem
 
-    async def act(self, path: str, then: Callable[[Any], str], json: Any = None) -> Response:
-        """A button's POST: checked against CSRF, sent to the API, then on to `then(answer)`;
-        a refusal (403 for a viewer, 409 for a batch that ended) is shown as a page."""
+    async def act(
+        self, path: str, then: Callable[[Any], str], json: Any = None, *, method: str = "POST"
+    ) -> Response:
+        """A button's POST: checked against CSRF, sent to the API (as `method`), then on to
+        `then(answer)`; a refusal (403 for a viewer, 409 for a batch that ended) is shown as a
+        page."""
         await self.form()
         try:
-            answer = await self.api.post(path, json=json)
+            answer = await self.api.call(method, path, json=json)
         except ApiProblem as problem:
             return self.render("error.html", problem.status, message=problem.message)
         return RedirectResponse(then(answer), status_code=303)
