@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from standardwebhooks import Webhook
 
 from tests.callbacks.receiver import Receiver
-from tests.media.helpers import png
+from tests.media.helpers import noise_png, png
 from tests.served import BOOTSTRAP_KEY, Server, running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -239,6 +239,24 @@ def test_add_an_endpoint_reveal_its_secret_and_verify_a_test_event(
     event = Webhook(secret).verify(received[0].body, received[0].headers)
     assert event["type"] == "webhook.test"
     page.screenshot(path=shots / "endpoint-test-delivery.png", full_page=True)
+
+
+def test_evaluate_an_image_and_watch_the_verdict_arrive(
+    page: Page, server: Server, shots: Path, tmp_path: Path
+) -> None:
+    image = tmp_path / "noise.png"
+    image.write_bytes(noise_png(256, 256))
+    _sign_in(page, server)
+    page.goto(f"{server.base_url}/dashboard/evaluations")
+    page.get_by_label("Image", exact=True).set_input_files(image)
+    page.get_by_label("Prompt").fill("static on a screen")
+    page.get_by_role("button", name="Evaluate").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/evaluations/[0-9a-f-]{36}$"))
+    # The page polls its verdict until the evaluation ends; no reload here.
+    expect(page.locator("#verdict")).to_contain_text("did not pass", timeout=WAIT_MS)
+    expect(page.locator("#verdict .tag", has_text="NOISY")).to_be_visible()
+    expect(page.locator("img.evaluated")).to_be_visible()
+    page.screenshot(path=shots / "evaluation.png", full_page=True)
 
 
 def test_cancel_a_running_batch(page: Page, server: Server, shots: Path) -> None:

@@ -1,5 +1,5 @@
-"""Pages of the other areas: media (with uploads), evaluations and the credit ledger
-(webhooks have `webhooks.py`)."""
+"""Pages of the other areas: media (with uploads) and the credit ledger (evaluations and
+webhooks have modules of their own)."""
 
 from __future__ import annotations
 
@@ -70,12 +70,6 @@ async def upload_media(page: SignedInPage) -> Response:
             return _media(page, listing, folder, upload_error=failed, status_code=problem.status)
     target = "/dashboard/media" + (f"?folder={folder}" if folder else "")
     return RedirectResponse(target, status_code=303)
-
-
-@router.get("/evaluations")
-async def evaluations_page(page: SignedInPage, filters: Filters) -> HTMLResponse:
-    listing, problem = await page.listing("/v1/evaluations", filters, limit=50)
-    return page.render("evaluations.html", listing=listing, problem=problem, filters=filters)
 
 
 @router.get("/credits")

@@ -11,13 +11,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runflow.dashboard import batches, catalog, library, signin, webhooks
+from runflow.dashboard import batches, catalog, evaluations, library, signin, webhooks
 from runflow.dashboard.api import ApiProblem
 from runflow.dashboard.page import FormRejected, SignInRequired, templates
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
-for part in (signin.router, batches.router, catalog.router, library.router, webhooks.router):
+for part in (
+    signin.router,
+    batches.router,
+    catalog.router,
+    evaluations.router,
+    library.router,
+    webhooks.router,
+):
     router.include_router(part)
 
 # No inline script or style anywhere: the page's own files only.
