@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from decimal import Decimal
@@ -28,6 +29,7 @@ from runflow.auth import service as auth_service
 from runflow.auth.models import Role
 from runflow.catalog.models_file import ModelsFileError, load_models_files
 from runflow.config import Settings
+from runflow.credits import refunds
 from runflow.credits import service as credits_service
 from runflow.db.engine import Database
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
@@ -320,7 +322,11 @@ def _in_transaction(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
     try:
         return _run(run())
-    except credits_service.UnknownOrg as exc:
+    except (
+        credits_service.UnknownOrg,
+        credits_service.UnknownTarget,
+        refunds.NothingToRefund,
+    ) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 
@@ -382,6 +388,59 @@ def grant_credits(
     """Add credits to an organization's balance, with a `grant` row in its ledger."""
     row = _in_transaction(lambda session: credits_service.grant(session, org, amount, description))
     typer.echo(f"granted {format_money(amount)}; balance {format_money(row.balance_after)}")
+
+
+def _signed_amount(text: str) -> Decimal:
+    """An adjustment: a plain decimal, negative to take credits away."""
+    given = text.strip()
+    if given.startswith("-"):
+        return -_amount(given[1:])
+    return _amount(given)
+
+
+@credits.command("adjust")
+def adjust_credits(
+    org: OrgSlug,
+    amount: Annotated[
+        Decimal,
+        typer.Argument(
+            parser=_signed_amount, help="Credits to add, or to take away with a minus: -2.50."
+        ),
+    ],
+    description: Annotated[
+        str, typer.Option(help="Why: shown on the ledger row (required, for the books).")
+    ],
+) -> None:
+    """Correct an organization's balance either way, with an `adjustment` row saying why."""
+    if not description.strip():
+        raise typer.BadParameter("say why the balance is adjusted", param_hint="--description")
+    row = _in_transaction(
+        lambda session: credits_service.adjust(session, org, amount, description.strip())
+    )
+    typer.echo(f"adjusted {format_money(amount)}; balance {format_money(row.balance_after)}")
+
+
+@credits.command("refund")
+def refund_credits(
+    org: OrgSlug,
+    run: Annotated[uuid.UUID | None, typer.Option(help="Refund this run.")] = None,
+    batch: Annotated[uuid.UUID | None, typer.Option(help="Refund every run of this batch.")] = None,
+    description: Annotated[str | None, typer.Option(help="Shown on the ledger rows.")] = None,
+) -> None:
+    """Give back what a run, or each run of a batch, was charged (less earlier refunds), with a
+    `refund` row per run."""
+    if (run is None) == (batch is None):
+        raise typer.BadParameter("give --run or --batch (one of them)")
+    refunded = _in_transaction(
+        lambda session: credits_service.refund(
+            session, org, run_id=run, batch_id=batch, description=description
+        )
+    )
+    runs = f"{refunded.runs} run{'' if refunded.runs == 1 else 's'}"
+    typer.echo(
+        f"refunded {format_money(refunded.amount)} for {runs}; "
+        f"balance {format_money(refunded.balance_after)}"
+    )
 
 
 class Switch(enum.StrEnum):

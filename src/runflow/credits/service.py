@@ -1,17 +1,21 @@
-"""Operator actions on an org's credits, by its slug: grant, enforce, set the alert threshold."""
+"""Operator actions on an org's credits, by its slug: grant, adjust, refund, enforce, set the
+alert threshold."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth import repository as orgs
 from runflow.auth.models import Org
-from runflow.credits import ledger
-from runflow.credits.models import CreditTransaction
+from runflow.batches.models import Batch
+from runflow.credits import ledger, refunds
+from runflow.credits.models import CreditTransaction, TransactionKind
 from runflow.kit.clock import utcnow
+from runflow.runs.models import Run
 
 # Amounts are stored as signed 64-bit nano-units (up to about 9.2 billion); one grant of up
 # to a billion leaves room for any sum of them.
@@ -21,6 +25,10 @@ _DECIMAL_PLACES = 9
 
 class UnknownOrg(LookupError):
     pass
+
+
+class UnknownTarget(LookupError):
+    """A run or batch that is not the org's."""
 
 
 def parse_amount(text: str) -> Decimal:
@@ -56,6 +64,38 @@ async def grant(
 ) -> CreditTransaction:
     org = await _org(session, slug)
     return await ledger.grant(session, org.id, amount, utcnow(), description=description)
+
+
+async def adjust(
+    session: AsyncSession, slug: str, amount: Decimal, description: str
+) -> CreditTransaction:
+    """A correction either way (`amount` signed), with an `adjustment` row saying why."""
+    org = await _org(session, slug)
+    kind = TransactionKind.ADJUSTMENT
+    return await ledger.grant(session, org.id, amount, utcnow(), kind=kind, description=description)
+
+
+async def refund(
+    session: AsyncSession,
+    slug: str,
+    *,
+    run_id: uuid.UUID | None = None,
+    batch_id: uuid.UUID | None = None,
+    description: str | None = None,
+) -> refunds.Refunded:
+    """Give back what a run, or each run of a batch, still stands charged."""
+    org = await _org(session, slug)
+    if run_id is not None:
+        found = await session.scalar(select(Run.id).where(Run.id == run_id, Run.org_id == org.id))
+        if found is None:
+            raise UnknownTarget(f"There is no run {run_id} in {slug!r}.")
+    if batch_id is not None:
+        statement = select(Batch.id).where(Batch.id == batch_id, Batch.org_id == org.id)
+        if await session.scalar(statement) is None:
+            raise UnknownTarget(f"There is no batch {batch_id} in {slug!r}.")
+    return await refunds.refund(
+        session, org.id, run_id=run_id, batch_id=batch_id, description=description, now=utcnow()
+    )
 
 
 async def enforce(session: AsyncSession, slug: str, enforced: bool) -> None:
