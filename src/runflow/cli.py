@@ -427,8 +427,9 @@ def refund_credits(
     batch: Annotated[uuid.UUID | None, typer.Option(help="Refund every run of this batch.")] = None,
     description: Annotated[str | None, typer.Option(help="Shown on the ledger rows.")] = None,
 ) -> None:
-    """Give back what a run, or each run of a batch, was charged (less earlier refunds), with a
-    `refund` row per run."""
+    """Give back what a run, or each run of a batch, was charged.
+
+    Less earlier refunds, so nothing is refunded twice; one `refund` row per run."""
     if (run is None) == (batch is None):
         raise typer.BadParameter("give --run or --batch (one of them)")
     refunded = _in_transaction(
@@ -453,8 +454,10 @@ def enforce_credits(
     org: OrgSlug,
     switch: Annotated[Switch, typer.Argument(help="on: refuse creates the credits cannot cover.")],
 ) -> None:
-    """Turn enforcement on or off: when on, a create whose estimate exceeds the balance less
-    what is reserved is refused with 402 INSUFFICIENT_CREDITS."""
+    """Turn enforcement on or off.
+
+    When on, a create whose estimate exceeds the balance less what is reserved is refused with
+    402 INSUFFICIENT_CREDITS."""
     enforced = switch is Switch.ON
     _in_transaction(lambda session: credits_service.enforce(session, org, enforced))
     typer.echo(f"credits enforcement is {switch.value} for {org}")
