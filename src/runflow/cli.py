@@ -37,6 +37,7 @@ from runflow.engine.shutdown import Shutdown
 from runflow.kit.clock import utcnow
 from runflow.kit.money import format_money
 from runflow.logs import configure_logging
+from runflow.metrics.worker_server import MetricsServer
 from runflow.workers import registry as workers_registry
 from runflow.workers.models import Worker
 from runflow.workers.patterns import BadPattern, ModelPatterns
@@ -196,6 +197,15 @@ def worker(
             "(default: RUNFLOW_WORKER_MODELS, else every model)."
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Serve this worker's /metrics on RUNFLOW_HOST at this port "
+            "(default: RUNFLOW_WORKER_METRICS_PORT, else none).",
+        ),
+    ] = None,
 ) -> None:
     """Run the engine without the HTTP API: execute queued runs and send callbacks.
 
@@ -206,6 +216,8 @@ def worker(
         settings.worker_concurrency = concurrency
     if models is not None:
         settings.worker_models = models
+    if metrics_port is not None:
+        settings.worker_metrics_port = metrics_port
     if settings.worker_concurrency <= 0:
         raise typer.BadParameter("a worker needs a concurrency of at least 1")
     configure_logging(settings.log_level, settings.log_format)
@@ -217,10 +229,14 @@ def worker(
         outbox = build_outbox(settings)
         sender = build_sender(database, settings, outbox)
         dispatcher = build_dispatcher(database, settings, outbox)
+        port = settings.worker_metrics_port
+        metrics = None if port is None else MetricsServer(settings, database, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        if metrics is not None:
+            await metrics.start()
         await sender.start()
         await dispatcher.start()
         try:
@@ -228,6 +244,8 @@ def worker(
         finally:
             await dispatcher.stop(settings.shutdown_grace_s)
             await sender.stop()
+            if metrics is not None:
+                await metrics.stop()
             await database.dispose()
 
     _run(run())

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     # `/metrics` asks for this bearer token when set (DESIGN §20).
     metrics_token: str | None = None
+    # Where a `runflow worker` serves its own `/metrics` (on `host`); unset: it serves none.
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     # On SIGTERM, how long running runs may finish before they are handed back to the queue.
     shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from runflow.credits import service
-from runflow.credits.refunds import NothingToRefund
+from runflow.credits.refunds import NothingToRefund, Refunded
 from runflow.db.engine import Database
 from tests.auth.test_keys_cli import get_account, sqlite_settings
 from tests.cli import run_runflow
@@ -33,7 +33,7 @@ async def _ended_batch(client: httpx.AsyncClient, auth: dict[str, str]) -> dict[
     return await terminal_batch(client, auth, created["id"])
 
 
-async def _refund(database: Database, **target: Any) -> service.refunds.Refunded:
+async def _refund(database: Database, **target: Any) -> Refunded:
     async with database.transaction() as session:
         return await service.refund(session, "acme", description="sorry", **target)
 
