@@ -40,7 +40,7 @@ from runflow.engine.providers import (
     until_outcome,
 )
 from runflow.kit.clock import utcnow
-from runflow.models_builtin import FLOWS
+from runflow.models_builtin import builtin_flows
 from runflow.models_builtin.flow import Cancelled, Flow, Node, NodeContext, run_flow
 
 log = structlog.get_logger(__name__)
@@ -118,6 +118,8 @@ class LocalProvider(Provider):
         self._cache = cache
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="runflow-model")
         self._executions: dict[uuid.UUID, _Execution] = {}
+        # Imported here, as the engine is built, not at a model's first run.
+        self._flows = builtin_flows()
 
     async def submit(self, job: Job) -> None:
         """Flows start now, on the thread pool; echo, a coroutine, runs as its events are read."""
@@ -126,7 +128,7 @@ class LocalProvider(Provider):
             return
         execution = _Execution(job)
         self._executions[job.run_id] = execution
-        flow = FLOWS.get(job.model.removeprefix("runflow/"))
+        flow = self._flows.get(job.model.removeprefix("runflow/"))
         if flow is not None:
             execution.events = asyncio.Queue()
             execution.task = asyncio.create_task(self._run_flow(execution, flow))

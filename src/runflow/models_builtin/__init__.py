@@ -1,11 +1,17 @@
 """The built-in image and video models (DESIGN §8), each a `Flow` of cacheable nodes.
 
 `echo` is not here: it has no nodes and no media, so the engine answers it directly.
+
+The flows are imported when the engine first asks for them (`builtin_flows`): their libraries
+(SciPy, scikit-image, OpenCV) take a second or more to import, which a command that runs no
+model — `runflow keys create`, `credits grant`, an API process without an engine — need not pay.
 """
 
 from __future__ import annotations
 
-from runflow.models_builtin import face_detect, image_quality, img2video, txt2img, upscale
+import functools
+import importlib
+
 from runflow.models_builtin.flow import (
     Artifact,
     Cancelled,
@@ -21,16 +27,26 @@ from runflow.models_builtin.flow import (
 )
 from runflow.models_builtin.imaging import InvalidImage, OutputTooLarge
 
-FLOWS: dict[str, Flow] = {
-    "txt2img": txt2img.FLOW,
-    "face-detect": face_detect.FLOW,
-    "upscale": upscale.FLOW,
-    "img2video": img2video.FLOW,
-    "image-quality": image_quality.FLOW,
+# Model slug → the module that defines its `FLOW`.
+_MODULES = {
+    "txt2img": "txt2img",
+    "face-detect": "face_detect",
+    "upscale": "upscale",
+    "img2video": "img2video",
+    "image-quality": "image_quality",
 }
 
+
+@functools.cache
+def builtin_flows() -> dict[str, Flow]:
+    """Each built-in model's flow, by slug (imported on the first call)."""
+    flows: dict[str, Flow] = {}
+    for slug, module in _MODULES.items():
+        flows[slug] = importlib.import_module(f"{__name__}.{module}").FLOW
+    return flows
+
+
 __all__ = [
-    "FLOWS",
     "Artifact",
     "Cancelled",
     "Flow",
@@ -42,6 +58,7 @@ __all__ = [
     "NodeCache",
     "NodeContext",
     "OutputTooLarge",
+    "builtin_flows",
     "node_signature",
     "run_flow",
 ]
