@@ -54,13 +54,13 @@ from sqlalchemy import Table, event
 from sqlalchemy.engine import Dialect
 
 from bench.processes import free_port, start, stop, wait_ready
-from runflow.app import prepare_database
 from runflow.auth import service as auth_service
 from runflow.auth.dependencies import Principal
 from runflow.auth.models import Role
 from runflow.batches.items import ITEMS, list_items
 from runflow.batches.models import Batch, BatchItem, BatchStatus
 from runflow.batches.schemas import MAX_ITEMS
+from runflow.bootstrap import prepare_database
 from runflow.catalog import repository as catalog
 from runflow.catalog.builtin import BUILTIN_OWNER
 from runflow.config import Settings

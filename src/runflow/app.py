@@ -11,21 +11,18 @@ from fastapi import FastAPI
 
 from runflow import __version__
 from runflow.api_docs import install_offline_docs
-from runflow.auth import service as auth_service
 from runflow.auth.router import router as account_router
 from runflow.batches import service as batches_service
 from runflow.batches.router import router as batches_router
 from runflow.batches.service import NEW_BATCHES_PER_COMMIT
+from runflow.bootstrap import prepare_database
 from runflow.callbacks.router import router as callbacks_router
-from runflow.catalog.models_file import load_models_files
-from runflow.catalog.registry import register_models
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
 from runflow.credits.router import router as credits_router
 from runflow.dashboard.router import install as install_dashboard
 from runflow.db.engine import Database
 from runflow.db.group_commit import GroupCommit
-from runflow.db.migrate import ensure_schema_at_head, upgrade_to_head
 from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
 from runflow.engine.shutdown import Shutdown
 from runflow.errors import install_error_handlers
@@ -50,31 +47,6 @@ DESCRIPTION = (
     "Public Runflow API. Run AI image and video models, manage media, inspect run history, "
     "and configure webhooks. Auth: HTTP Bearer."
 )
-
-
-async def prepare_database(
-    database: Database, settings: Settings, *, migrate: bool, catalog: bool = True
-) -> None:
-    """Schema, catalog (built-in models and `RUNFLOW_MODELS`) and bootstrap key: everything a
-    fresh database needs. A bad models file raises `ModelsFileError` before anything is written.
-
-    `catalog=False` leaves the catalog as it is: a command that is not a service (`keys
-    create`) does not see the service's models files, and registering without them would
-    mark the service's own models unavailable."""
-    own_models = load_models_files(settings.models) if catalog else []
-    if database.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if migrate:
-        await upgrade_to_head(database)
-    else:
-        await ensure_schema_at_head(database)
-    async with database.transaction() as session:
-        if catalog:
-            await register_models(session, own_models)
-        if settings.bootstrap_api_key:
-            await auth_service.bootstrap(
-                session, settings.bootstrap_api_key, credits_enforced=settings.credits_enforced
-            )
 
 
 def create_served_app() -> FastAPI:

@@ -4,40 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import gc
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from decimal import Decimal
-from types import FrameType
 from typing import Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runflow.app import create_app, prepare_database
 from runflow.auth import service as auth_service
 from runflow.auth.models import Role
+from runflow.bootstrap import migrate_database, open_database
 from runflow.catalog.models_file import ModelsFileError, load_models_files
 from runflow.config import Settings
 from runflow.credits import refunds
 from runflow.credits import service as credits_service
-from runflow.db.engine import Database
-from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
-from runflow.engine.shutdown import Shutdown
 from runflow.kit.clock import utcnow
 from runflow.kit.money import format_money
 from runflow.logs import configure_logging
-from runflow.metrics.worker_server import MetricsServer
 from runflow.workers import registry as workers_registry
 from runflow.workers.models import Worker
 from runflow.workers.patterns import BadPattern, ModelPatterns
@@ -62,18 +50,6 @@ def _check_models_files(settings: Settings) -> None:
     except (ModelsFileError, BadPattern) as error:
         typer.echo(f"runflow: {error}", err=True)
         raise typer.Exit(2) from None
-
-
-def _long_running() -> None:
-    """Tune the cyclic garbage collector for a server process, once everything is imported.
-
-    What start-up made (modules, schemas, compiled statements) lives until exit: frozen, full
-    collections stop re-scanning it — each took tens of milliseconds with the loop blocked.
-    The engine makes thousands of short-lived rows per chunk: young collections every 10,000
-    allocations instead of 700 leave them to reference counting, which frees them anyway.
-    """
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
 
 
 app = typer.Typer(no_args_is_help=True, help="Runflow: run AI image and video models in batches.")
@@ -106,82 +82,21 @@ def serve(
     settings.port = port or settings.port
     configure_logging(settings.log_level, settings.log_format)
     _check_models_files(settings)
-    if workers > 1:
-        _serve_processes(settings, workers, migrate)
-        return
-    application = create_app(settings, migrate=migrate)
-    _long_running()
-    config = uvicorn.Config(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=True,
-        # Streams stay open until told: the drain may take this long, then they are closed.
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
-    )
-    _GracefulServer(config, application.state.shutdown).run()
-
-
-def _serve_processes(settings: Settings, workers: int, migrate: bool | None) -> None:
-    """`serve --workers N`: N uvicorn processes answer HTTP, one engine process runs."""
-    if settings.is_sqlite:
+    if workers > 1 and settings.is_sqlite:
         typer.echo(
             "runflow: --workers needs PostgreSQL (RUNFLOW_DATABASE_URL): SQLite has one "
             "writer, and its live streams hear only their own process.",
             err=True,
         )
         raise typer.Exit(2)
-    if migrate:
-        _run(_migrate(settings))
-    # Every process adds its samples to these files; /metrics in any of them sums them all.
-    metrics_dir = settings.data_dir / "metrics"
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    engine = None
-    if settings.worker_concurrency > 0:
-        engine = subprocess.Popen([sys.executable, "-m", "runflow", "worker"])
-    os.environ["RUNFLOW_WORKER_CONCURRENCY"] = "0"  # the HTTP processes run no engine
-    os.environ["RUNFLOW_HOST"], os.environ["RUNFLOW_PORT"] = settings.host, str(settings.port)
-    try:
-        uvicorn.run(
-            "runflow.app:create_served_app",
-            factory=True,
-            workers=workers,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            proxy_headers=True,
-            timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
-        )
-    finally:
-        if engine is not None:
-            engine.send_signal(signal.SIGTERM)
-            engine.wait()
+    from runflow import serving  # the web stack and the engine: only these commands load it
 
-
-class _GracefulServer(uvicorn.Server):
-    """uvicorn, telling the engine of SIGTERM the moment it comes, not after the drain."""
-
-    def __init__(self, config: uvicorn.Config, shutdown: Shutdown) -> None:
-        super().__init__(config)
-        self.graceful = shutdown
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.graceful.begin()
-        super().handle_exit(sig, frame)
-        # uvicorn raises the signal again once it has shut down, which ends the process
-        # "killed by SIGTERM"; a graceful stop exits 0 (DESIGN §20), so it is not kept.
-        self._captured_signals.clear()
-
-
-async def _with_prepared_database(
-    settings: Settings, migrate: bool, *, catalog: bool = True
-) -> Database:
-    database = Database(settings.resolved_database_url)
-    await prepare_database(database, settings, migrate=migrate, catalog=catalog)
-    return database
+    if workers > 1:
+        if migrate:
+            _run(migrate_database(settings))
+        serving.serve_processes(settings, workers)
+    else:
+        serving.serve_api(settings, migrate)
 
 
 @app.command()
@@ -222,33 +137,10 @@ def worker(
         raise typer.BadParameter("a worker needs a concurrency of at least 1")
     configure_logging(settings.log_level, settings.log_format)
     _check_models_files(settings)
-    _long_running()
+    from runflow import serving  # the engine and the models: only the serving commands load it
 
-    async def run() -> None:
-        database = await _with_prepared_database(settings, migrate=settings.is_sqlite)
-        outbox = build_outbox(settings)
-        sender = build_sender(database, settings, outbox)
-        dispatcher = build_dispatcher(database, settings, outbox)
-        port = settings.worker_metrics_port
-        metrics = None if port is None else MetricsServer(settings, database, port)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        if metrics is not None:
-            await metrics.start()
-        await sender.start()
-        await dispatcher.start()
-        try:
-            await stop.wait()
-        finally:
-            await dispatcher.stop(settings.shutdown_grace_s)
-            await sender.stop()
-            if metrics is not None:
-                await metrics.stop()
-            await database.dispose()
-
-    _run(run())
+    serving.long_running()
+    _run(serving.run_worker(settings))
 
 
 @app.command()
@@ -259,13 +151,8 @@ def migrate() -> None:
     configure_logging(settings.log_level, settings.log_format)
     _check_models_files(settings)
 
-    _run(_migrate(settings))
+    _run(migrate_database(settings))
     typer.echo("database is at the latest revision", err=True)
-
-
-async def _migrate(settings: Settings) -> None:
-    database = await _with_prepared_database(settings, migrate=True)
-    await database.dispose()
 
 
 @app.command("workers")
@@ -277,9 +164,7 @@ def list_workers(
     configure_logging("WARNING", settings.log_format)
 
     async def run() -> list[Worker]:
-        database = await _with_prepared_database(
-            settings, migrate=settings.is_sqlite, catalog=False
-        )
+        database = await open_database(settings, migrate=settings.is_sqlite, catalog=False)
         try:
             async with database.transaction(write=False) as session:
                 return list(await workers_registry.list_workers(session))
@@ -329,9 +214,7 @@ def _in_transaction(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     configure_logging("WARNING", settings.log_format)
 
     async def run() -> T:
-        database = await _with_prepared_database(
-            settings, migrate=settings.is_sqlite, catalog=False
-        )
+        database = await open_database(settings, migrate=settings.is_sqlite, catalog=False)
         try:
             async with database.transaction() as session:
                 return await action(session)
