@@ -162,10 +162,16 @@ def _fenced_update(rows: JsonRows, dialect: str) -> ReturningUpdate[Any]:
     given = rows.source(dialect)
     constants = _CLEARED if rows is _FINISHED else _RELEASED
     running: ColumnElement[bool] = _runs.c.status_code == RunStatus.RUNNING
+    # Both planners must walk the given rows and find each run by id. Starting from the
+    # status index instead reads every running run (thousands while a burst runs) to update a
+    # chunk, and the statistics, gathered when few runs were running, make that look cheap.
     if dialect == "sqlite":
-        # Told that most runs are running, SQLite's planner walks the given rows and finds
-        # each run by id, instead of walking every running run through the status index.
+        # Told that most runs are running, SQLite's planner leaves the status index alone.
         running = func.likelihood(running, literal_column("0.9"))
+    else:
+        # PostgreSQL cannot use an index for IS NOT DISTINCT FROM; the status (never null)
+        # is then checked on each run found by id (a chunk of 500: 14 → 2 ms).
+        running = _runs.c.status_code.is_not_distinct_from(RunStatus.RUNNING)
     return (
         update(_runs)
         .where(_runs.c.id == given.c.id, _runs.c.attempt == given.c.attempt, running)

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Table, exists, select
+from sqlalchemy import ColumnElement, Table, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from runflow.batches import repository as batches
 from runflow.batches.models import Batch
@@ -58,8 +59,8 @@ async def publish_run_endings(
     # map's bookkeeping would cost more than the rendering.
     statement = select(
         *_RUN_COLUMNS,
-        exists().where(RunLog.run_id == _runs.c.id).label("has_logs"),
-        exists().where(NodeRun.run_id == _runs.c.id).label("has_node_runs"),
+        _has_any(RunLog.run_id).label("has_logs"),
+        _has_any(NodeRun.run_id).label("has_node_runs"),
     ).where(_runs.c.id.in_(wanted))
     rows = (await session.execute(statement)).mappings().all()
     evaluations_wanted = any(
@@ -143,6 +144,15 @@ async def publish_media_created(
     if subscribed.wants(org_id, EventType.MEDIA_CREATED):
         event = NewEvent(org_id, EventType.MEDIA_CREATED, dict(data))
         await record_events(session, outbox, subscribed, [event], now)
+
+
+def _has_any(run_id: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
+    """Whether the run has rows in `run_id`'s table, looked up by its index. (PostgreSQL may
+    answer an `EXISTS` beside each run by hashing the whole table — every log line or node
+    run there has ever been, once per chunk — when its statistics are stale; a scalar
+    subquery is always run per row.)"""
+    found = select(literal(True)).where(run_id == _runs.c.id).limit(1).scalar_subquery()
+    return found.is_not(None)
 
 
 async def _evaluation_model(session: AsyncSession) -> uuid.UUID | None:
