@@ -17,15 +17,15 @@ import argparse
 import asyncio
 import sqlite3
 import statistics
-import time
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from bench.deployment import Deployment, deployment
+from bench.event_receiver import EventReceiver
 from bench.processes import cpu_seconds, postgres_cpu_seconds, start, stop
-from bench.webhooks import EventReceiver, subscribe
+from bench.webhooks import subscribe
 
 BODY = b'{"type":"run.succeeded","data":{"padding":"' + b"x" * 1500 + b'"}}'
 COPIED = (
@@ -79,27 +79,28 @@ def _queue(running: Deployment, receiver: EventReceiver, n: int) -> None:
 def one_round(mode: str, n: int, src: str | None) -> tuple[float, float, float]:
     """Deliveries per second, and µs of CPU per delivery of the worker and of PostgreSQL's
     processes (0 on SQLite), from the first arrival to the last."""
-    receiver = EventReceiver(expected=n)
-    receiver.serve_in_thread()
+    receiver = EventReceiver()
+    receiver.start()
     settings = {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8"}
     if src is not None:
         settings["PYTHONPATH"] = src
-    with deployment(mode, settings, engine=False) as running:
-        _queue(running, receiver, n)
-        data_dir = Path(running.env["RUNFLOW_DATA_DIR"])
-        worker = start(["worker"], running.env | settings, data_dir / "sender.log")
-        try:
-            while not receiver.arrivals:
-                time.sleep(0.001)
-            first, cpu_first = time.time(), cpu_seconds(worker.pid)
-            database_first = postgres_cpu_seconds() if mode == "postgres" else 0.0
-            if not receiver.all_arrived.wait(600):
-                raise RuntimeError(f"only {len(receiver.arrivals)} of {n} arrived")
-            cpu_last = cpu_seconds(worker.pid)
-            database_last = postgres_cpu_seconds() if mode == "postgres" else 0.0
-            last = max(receiver.arrivals)
-        finally:
-            stop(worker)
+    try:
+        with deployment(mode, settings, engine=False) as running:
+            _queue(running, receiver, n)
+            data_dir = Path(running.env["RUNFLOW_DATA_DIR"])
+            worker = start(["worker"], running.env | settings, data_dir / "sender.log")
+            try:
+                first = receiver.first_arrival(60)
+                cpu_first = cpu_seconds(worker.pid)
+                database_first = postgres_cpu_seconds() if mode == "postgres" else 0.0
+                arrived = receiver.wait_for(n, 600)
+                cpu_last = cpu_seconds(worker.pid)
+                database_last = postgres_cpu_seconds() if mode == "postgres" else 0.0
+                last = max(arrived.times)
+            finally:
+                stop(worker)
+    finally:
+        receiver.stop()
     per_delivery = 1e6 / (n - 1)
     return (
         (n - 1) / (last - first),

@@ -21,58 +21,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import statistics
-import threading
 import time
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 import httpx
 
 from bench.credits import GRANT, credits_command
 from bench.deployment import Deployment, deployment
 from bench.echo_batches import BATCHES, ITEMS, drive
-from bench.processes import free_port
-from bench.receiver import CallbackReceiver, read_body, serve_in_thread
+from bench.event_receiver import EventReceiver
+from bench.receiver import CallbackReceiver
 
 EVENTS = BATCHES * ITEMS + 2 * BATCHES
-
-
-@dataclass
-class EventReceiver:
-    """Answers 204 at once; notes each event's arrival and each batch's end."""
-
-    expected: int
-    port: int = field(default_factory=free_port)
-    arrivals: list[float] = field(default_factory=list)
-    batch_ends: list[float] = field(default_factory=list)
-    all_arrived: threading.Event = field(default_factory=threading.Event)
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/events"
-
-    def reset(self) -> None:
-        self.arrivals.clear()
-        self.batch_ends.clear()
-        self.all_arrived.clear()
-
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        if scope["type"] != "http":
-            return
-        body = await read_body(receive)
-        self.arrivals.append(time.time())
-        event = json.loads(body)
-        if event["type"] == "batch.succeeded":
-            ended = datetime.fromisoformat(event["data"]["completed_at"]).timestamp()
-            self.batch_ends.append(ended)
-        if len(self.arrivals) >= self.expected:
-            self.all_arrived.set()
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    def serve_in_thread(self) -> None:
-        serve_in_thread(self, self.port)
 
 
 @dataclass
@@ -107,13 +68,12 @@ def one_round(base_url: str, api_key: str, events: EventReceiver | None) -> Roun
     started, _ = asyncio.run(drive(base_url, api_key, callbacks))
     result = Round(max(callbacks.arrivals.values()) - started)
     if events is not None:
-        if not events.all_arrived.wait(300):
-            raise RuntimeError(f"only {len(events.arrivals)} of {EVENTS} events arrived")
-        first, last = min(events.arrivals), max(events.arrivals)
-        result.events_per_s = len(events.arrivals) / (last - first)
-        ended = max(events.batch_ends)
+        arrived = events.wait_for(EVENTS, 300)
+        first, last = min(arrived.times), max(arrived.times)
+        result.events_per_s = len(arrived.times) / (last - first)
+        ended = max(arrived.batch_ends)
         result.tail_s = last - ended
-        after = sum(1 for arrival in events.arrivals if arrival > ended)
+        after = sum(1 for arrival in arrived.times if arrival > ended)
         result.tail_per_s = after / result.tail_s if result.tail_s > 0 else None
         httpx.delete(f"{base_url}/v1/webhooks/endpoints/{endpoint_id}", headers=headers)
     return result
@@ -124,13 +84,14 @@ def _enforce_credits(running: Deployment, enforced: bool) -> None:
 
 
 def main(mode: str, rounds: int, baseline_src: str | None, credits: bool) -> None:
-    events = EventReceiver(expected=EVENTS)
-    events.serve_in_thread()
+    events = EventReceiver()
+    events.start()
     systems = {"runflow": None} | ({"baseline": baseline_src} if baseline_src else {})
     without: dict[str, list[Round]] = {name: [] for name in systems}
     with_endpoint: dict[str, list[Round]] = {name: [] for name in systems}
     settings = {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8"}
     with contextlib.ExitStack() as stack:
+        stack.callback(events.stop)
         deployments = {
             name: stack.enter_context(
                 deployment(mode, settings | ({"PYTHONPATH": src} if src else {}))
