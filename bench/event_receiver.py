@@ -25,6 +25,7 @@ import httpx
 import uvicorn
 
 from bench.processes import free_port
+from bench.receiver import read_body
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,7 @@ class _Endpoint:
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         if scope["path"].startswith("/control/"):
             answer = await self._control(scope["path"], _query(scope))
             await _respond(send, 200, json.dumps(answer).encode())
