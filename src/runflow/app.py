@@ -16,6 +16,7 @@ from runflow.batches import service as batches_service
 from runflow.batches.router import router as batches_router
 from runflow.batches.service import NEW_BATCHES_PER_COMMIT
 from runflow.bootstrap import prepare_database
+from runflow.callbacks.outbox import Outbox
 from runflow.callbacks.router import router as callbacks_router
 from runflow.catalog.router import router as catalog_router
 from runflow.config import Settings
@@ -23,7 +24,7 @@ from runflow.credits.router import router as credits_router
 from runflow.dashboard.router import install as install_dashboard
 from runflow.db.engine import Database
 from runflow.db.group_commit import GroupCommit
-from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender, egress_guard
+from runflow.engine.assembly import build_dispatcher, build_sender, egress_guard
 from runflow.engine.shutdown import Shutdown
 from runflow.errors import install_error_handlers
 from runflow.evaluations.router import router as evaluations_router
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             cursor_secret = await service_secret(session, CURSOR_SECRET)
         app.state.database = database
         app.state.cursor_codec = CursorCodec(cursor_secret)
-        app.state.outbox = outbox = build_outbox(settings)
+        app.state.outbox = outbox = Outbox.from_settings(settings)
         app.state.egress_guard = egress_guard(settings)
         app.state.new_batches = GroupCommit(
             database,

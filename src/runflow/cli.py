@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runflow.auth import service as auth_service
 from runflow.auth.models import Role
 from runflow.bootstrap import migrate_database, open_database
+from runflow.callbacks.outbox import Outbox
 from runflow.catalog.models_file import ModelsFileError, load_models_files
 from runflow.config import Settings
 from runflow.credits import refunds
@@ -315,8 +316,10 @@ def adjust_credits(
     """Correct an organization's balance either way, with an `adjustment` row saying why."""
     if not description.strip():
         raise typer.BadParameter("say why the balance is adjusted", param_hint="--description")
+    # A delivery of `credits.low` written here is sent by the service's sender.
+    outbox = Outbox.from_settings(Settings())
     row = _in_transaction(
-        lambda session: credits_service.adjust(session, org, amount, description.strip())
+        lambda session: credits_service.adjust(session, org, amount, description.strip(), outbox)
     )
     typer.echo(f"adjusted {format_money(amount)}; balance {format_money(row.balance_after)}")
 

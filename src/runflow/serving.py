@@ -22,8 +22,9 @@ import uvicorn
 
 from runflow.app import create_app
 from runflow.bootstrap import open_database
+from runflow.callbacks.outbox import Outbox
 from runflow.config import Settings
-from runflow.engine.assembly import build_dispatcher, build_outbox, build_sender
+from runflow.engine.assembly import build_dispatcher, build_sender
 from runflow.engine.shutdown import Shutdown
 from runflow.metrics.worker_server import MetricsServer
 
@@ -104,7 +105,7 @@ class _GracefulServer(uvicorn.Server):
 async def run_worker(settings: Settings) -> None:
     """The engine and the sender until SIGTERM or SIGINT, then the graceful stop."""
     database = await open_database(settings, migrate=settings.is_sqlite)
-    outbox = build_outbox(settings)
+    outbox = Outbox.from_settings(settings)
     sender = build_sender(database, settings, outbox)
     dispatcher = build_dispatcher(database, settings, outbox)
     port = settings.worker_metrics_port

@@ -13,15 +13,24 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from runflow.callbacks.outbox import Outbox
 from runflow.cli import app
 from runflow.credits import service
 from runflow.credits.refunds import NothingToRefund, Refunded
 from runflow.db.engine import Database
 from tests.auth.test_keys_cli import get_account, sqlite_settings
+from tests.callbacks.receiver import Receiver
 from tests.cli import run_runflow
 from tests.conftest import MakeKey
-from tests.credits.helpers import account, assert_books_balance, grant, transactions
+from tests.credits.helpers import (
+    account,
+    assert_books_balance,
+    grant,
+    set_threshold,
+    transactions,
+)
 from tests.engine.polling import create_batch, terminal_batch
+from tests.webhooks.helpers import create_endpoint, events_of, received_types
 
 pytestmark = pytest.mark.engine(worker_concurrency=8)
 
@@ -108,12 +117,12 @@ async def test_another_orgs_run_or_batch_is_unknown_and_nothing_moves(
 
 
 async def test_adjustments_move_the_balance_either_way_with_their_reason(
-    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, outbox: Outbox
 ) -> None:
     await grant(database, "acme", "10")
     async with database.transaction() as session:
-        down = await service.adjust(session, "acme", Decimal("-2.5"), "double grant")
-        up = await service.adjust(session, "acme", Decimal("0.25"), "goodwill")
+        down = await service.adjust(session, "acme", Decimal("-2.5"), "double grant", outbox)
+        up = await service.adjust(session, "acme", Decimal("0.25"), "goodwill", outbox)
 
     assert (down.balance_after, up.balance_after) == (Decimal("7.5"), Decimal("7.75"))
     rows = await transactions(client, auth, "kind_code = adjustment")
@@ -122,6 +131,34 @@ async def test_adjustments_move_the_balance_either_way_with_their_reason(
         ("0.25", "goodwill"),
     ]
     await assert_books_balance(database)
+
+
+async def test_an_adjustment_down_across_the_threshold_announces_credits_low_once(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, outbox: Outbox
+) -> None:
+    await grant(database, "acme", "10")
+    await set_threshold(database, "acme", "5")
+
+    async def adjust(amount: str) -> None:
+        async with database.transaction() as session:
+            await service.adjust(session, "acme", Decimal(amount), "correction", outbox)
+        outbox.notify_sender()
+
+    async with Receiver() as receiver:
+        await create_endpoint(client, auth, receiver.url(), ["credits.low"])
+        await adjust("-4")  # 6: still at or above 5
+        await adjust("-1.5")  # 4.5: crosses
+        got = await received_types(receiver, ["credits.low"])
+        await adjust("-1")  # already below: crosses nothing
+        await adjust("2")  # back above, by an adjustment up: announces nothing
+        await adjust("-0.25")  # 5.25: above still
+
+    (event,) = events_of(got)
+    assert event["data"]["credit_balance"] == "4.5"
+    assert event["data"]["threshold"] == "5"
+    shown = await client.get("/v1/events", params={"q": "type = credits.low"}, headers=auth)
+    assert len(shown.json()["items"]) == 1
+    assert len(receiver.received) == 1
 
 
 async def test_the_cli_adjusts_and_refunds(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.models import CallbackDelivery
+from runflow.callbacks.policy import RetryPolicy
+from runflow.config import Settings
 from runflow.kit.ids import new_id
 
 PENDING = "pending"
@@ -37,6 +39,14 @@ class Outbox:
         self.media_url_ttl = media_url_ttl
         self._wake_sender: Callable[[], None] | None = None
         self._written = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Outbox:
+        return cls(
+            RetryPolicy.from_settings(settings).max_attempts,
+            public_url=settings.resolved_public_url,
+            media_url_ttl=timedelta(seconds=settings.media_url_ttl_s),
+        )
 
     def attach_sender(self, wake: Callable[[], None]) -> None:
         self._wake_sender = wake

@@ -74,16 +74,25 @@ async def grant(
     *,
     kind: TransactionKind = TransactionKind.GRANT,
     description: str | None = None,
+    outbox: Outbox | None = None,
 ) -> CreditTransaction:
-    """Add `amount` (negative for an adjustment down) to the balance, with its ledger row."""
-    balance = await session.scalar(
-        update(_orgs)
-        .where(_orgs.c.id == org_id)
-        .values(credit_balance=_orgs.c.credit_balance + amount)
-        .returning(_orgs.c.credit_balance)
-    )
-    if balance is None:
+    """Add `amount` (negative for an adjustment down) to the balance, with its ledger row.
+    An adjustment down that takes the balance below the org's threshold announces
+    `credits.low` through `outbox`, as a debit would."""
+    changed = (
+        await session.execute(
+            update(_orgs)
+            .where(_orgs.c.id == org_id)
+            .values(credit_balance=_orgs.c.credit_balance + amount)
+            .returning(_orgs.c.credit_balance, _orgs.c.low_balance_threshold)
+        )
+    ).one_or_none()
+    if changed is None:
         raise NotFound(f"Organization {org_id} does not exist.")
+    balance, threshold = changed
+    if outbox is not None and threshold is not None and _crossed(balance, threshold, spent=-amount):
+        crossed = [_low_balance(org_id, balance, threshold)]
+        await _announce_low_balance(session, outbox, crossed, now)
     row = CreditTransaction(
         id=new_id(),
         org_id=org_id,
@@ -179,7 +188,7 @@ async def settle(
             await session.execute(
                 _usage_insert(dialect), {**_USAGE.parameters(dialect, rows), **written}
             )
-        if threshold is not None and balance < threshold <= balance + from_nanos(spent):
+        if threshold is not None and _crossed(balance, threshold, spent=from_nanos(spent)):
             crossed.append(_low_balance(org_id, balance, threshold))
     if crossed:
         await _announce_low_balance(session, outbox, crossed, now)
@@ -236,6 +245,12 @@ def _usage_insert(dialect: str) -> Insert:
             bindparam("created_at", type_=UTCDateTime()),
         ),
     )
+
+
+def _crossed(balance: Decimal, threshold: Decimal, *, spent: Decimal) -> bool:
+    """Whether taking `spent` took the balance from at or above `threshold` to below it: the
+    one change that sees both sides, so `credits.low` fires once per crossing."""
+    return balance < threshold <= balance + spent
 
 
 def _low_balance(org_id: uuid.UUID, balance: Decimal, threshold: Decimal) -> NewEvent:

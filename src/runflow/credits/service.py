@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runflow.auth import repository as orgs
 from runflow.auth.models import Org
 from runflow.batches.models import Batch
+from runflow.callbacks.outbox import Outbox
 from runflow.credits import ledger, refunds
 from runflow.credits.models import CreditTransaction, TransactionKind
 from runflow.kit.clock import utcnow
@@ -67,12 +68,20 @@ async def grant(
 
 
 async def adjust(
-    session: AsyncSession, slug: str, amount: Decimal, description: str
+    session: AsyncSession, slug: str, amount: Decimal, description: str, outbox: Outbox
 ) -> CreditTransaction:
-    """A correction either way (`amount` signed), with an `adjustment` row saying why."""
+    """A correction either way (`amount` signed), with an `adjustment` row saying why; one
+    down across the org's threshold announces `credits.low` through `outbox`."""
     org = await _org(session, slug)
-    kind = TransactionKind.ADJUSTMENT
-    return await ledger.grant(session, org.id, amount, utcnow(), kind=kind, description=description)
+    return await ledger.grant(
+        session,
+        org.id,
+        amount,
+        utcnow(),
+        kind=TransactionKind.ADJUSTMENT,
+        description=description,
+        outbox=outbox,
+    )
 
 
 async def refund(

@@ -40,14 +40,6 @@ def egress_guard(settings: Settings) -> EgressGuard:
     return EgressGuard(settings.callback_allow_cidrs)
 
 
-def build_outbox(settings: Settings) -> Outbox:
-    return Outbox(
-        RetryPolicy.from_settings(settings).max_attempts,
-        public_url=settings.resolved_public_url,
-        media_url_ttl=timedelta(seconds=settings.media_url_ttl_s),
-    )
-
-
 def build_sender(database: Database, settings: Settings, outbox: Outbox) -> CallbackSender:
     """The sender; deliveries this process writes wake it at once."""
     health = EndpointHealth(outbox, timedelta(seconds=settings.webhook_disable_after_s))
