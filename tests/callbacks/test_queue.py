@@ -165,3 +165,31 @@ async def test_a_failed_attempt_is_scheduled_after_the_policys_delay(
     assert delivery.next_attempt_at is not None
     wait = delivery.next_attempt_at - now
     assert timedelta(seconds=48) <= wait <= timedelta(seconds=72)  # 60 s ± 20 % jitter
+
+
+async def test_the_outbox_stores_each_delivery_s_bytes_exactly(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Quotes, backslashes, escaped control characters and non-ASCII text: each body comes
+    back as the bytes that were given, and a claim sends those bytes."""
+    org_id = uuid.UUID((await client.get("/v1/account", headers=auth)).json()["org"]["id"])
+    await signing_secret(client, auth)
+    bodies = [
+        b'{"message":"say \\"hi\\"","path":"C:\\\\x","tab":"\\t","nul":"\\u0000"}',
+        '{"prompt":"caf\u00e9 \u2014 \u732b \U0001f408","raw":"\u00e9"}'.encode(),
+        b"{}",
+    ]
+    now = utcnow()
+    deliveries = [
+        Delivery(org_id, f"http://127.0.0.1:9/hook/{n}", body) for n, body in enumerate(bodies)
+    ]
+    async with database.transaction() as session:
+        ids = await Outbox(POLICY.max_attempts).add_many(session, deliveries, now)
+
+    async with database.transaction(write=False) as session:
+        statement = select(CallbackDelivery.id, CallbackDelivery.payload_bytes)
+        stored = {id: body for id, body in await session.execute(statement)}
+    assert [stored[delivery_id] for delivery_id in ids] == bodies
+    async with database.transaction() as session:
+        claimed = await claim_due_deliveries(session, limit=10, now=now, lease=LEASE)
+    assert sorted(outgoing.body for outgoing in claimed) == sorted(bodies)

@@ -136,7 +136,7 @@ _BY_INDEX = text(
 )
 
 
-async def _plan_by_index(session: AsyncSession) -> None:
+async def _plan_for_now(session: AsyncSession) -> None:
     if _is_postgres(session):
         await session.execute(_BY_INDEX)
 
@@ -151,7 +151,7 @@ async def claim_due_deliveries(
 ) -> list[Outgoing]:
     """Up to `limit` due deliveries, leased for an attempt each; none of the endpoints in
     `busy` (those already at their limit of deliveries in flight in this sender)."""
-    await _plan_by_index(session)
+    await _plan_for_now(session)
     until = now + lease
     claimed = await _claim_lane(session, CALLBACK_LANE, now, limit, until)
     if len(claimed) < limit:
@@ -336,7 +336,7 @@ async def record_attempts(
     `health` learns how each endpoint's attempts went (and may disable one)."""
     if not results:
         return 0
-    await _plan_by_index(session)
+    await _plan_for_now(session)
     statement = select(
         CallbackDelivery.id,
         CallbackDelivery.attempt_count,
