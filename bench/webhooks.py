@@ -3,11 +3,11 @@
 S1 (DESIGN §12): 100 batches × 100 `echo` items over HTTP, each batch with a `callback_url`,
 until the 100 callbacks arrived. With the endpoint, the same work also produces 10,200 events
 (100 `batch.created`, 10,000 `run.succeeded`, 100 `batch.succeeded`), each delivered to a fast
-local receiver. Prints per round and as medians: S1's time with and without the endpoint,
-events delivered per second (first to last delivery), and how long after the last batch ended
-the last event arrived, and the rate once the batches had ended, when the sender has the
-process to itself (DESIGN §15: ≥ 1,000 deliveries/s per process; S1 with the endpoint ≤ 2× S1
-without).
+local receiver in a process of its own (`bench/event_receiver.py`). Prints per round and as
+medians: S1's time with and without the endpoint, events delivered per second (first to last
+delivery), and how long after the last batch ended the last event arrived, and the rate once
+the batches had ended, when the sender has the process to itself (DESIGN §15: ≥ 1,000
+deliveries/s per process; S1 with the endpoint ≤ 2× S1 without).
 
     python -m bench.webhooks sqlite|postgres [ROUNDS] [--credits] [--baseline-src DIR]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, String, Uuid, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.models import ApiKey, Membership, Org, User
@@ -35,12 +37,12 @@ class KeyHolder:
     credits_enforced: bool | None
 
 
-async def find_key_holder(
-    session: AsyncSession, lookup_prefix: str, org_id: uuid.UUID | None
-) -> KeyHolder | None:
-    """One query: the key, its user, and the membership in `org_id` (default: the key's)."""
-    wanted_org = org_id if org_id is not None else ApiKey.default_org_id
-    statement = (
+@functools.cache
+def _key_holder(explicit_org: bool) -> Select[*tuple[Any, ...]]:
+    """Built once per shape: every request runs it, and building it cost more than running
+    it."""
+    wanted_org = bindparam("org_id", type_=Uuid()) if explicit_org else ApiKey.default_org_id
+    return (
         select(
             ApiKey.id,
             ApiKey.secret_hash,
@@ -62,9 +64,19 @@ async def find_key_holder(
         .join(User, User.id == ApiKey.user_id)
         .outerjoin(Membership, and_(Membership.user_id == User.id, Membership.org_id == wanted_org))
         .outerjoin(Org, Org.id == Membership.org_id)
-        .where(ApiKey.lookup_prefix == lookup_prefix)
+        .where(ApiKey.lookup_prefix == bindparam("lookup_prefix", type_=String()))
     )
-    row = (await session.execute(statement)).one_or_none()
+
+
+async def find_key_holder(
+    session: AsyncSession, lookup_prefix: str, org_id: uuid.UUID | None
+) -> KeyHolder | None:
+    """One query: the key, its user, and the membership in `org_id` (default: the key's)."""
+    statement = _key_holder(explicit_org=org_id is not None)
+    parameters: dict[str, Any] = {"lookup_prefix": lookup_prefix}
+    if org_id is not None:
+        parameters["org_id"] = org_id
+    row = (await session.execute(statement, parameters)).one_or_none()
     if row is None:
         return None
     return KeyHolder(

@@ -133,7 +133,10 @@ async def _deliver(connection: asyncpg.Connection, changes: Changes) -> None:
     lost = asyncio.Event()
 
     def on_notification(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        changes.changed([uuid.UUID(hex=part) for part in payload.split(",") if part])
+        # Every claim and completion notifies, up to 200 ids each: with no stream open in
+        # this process (the usual case), they are not even parsed.
+        if changes.watched:
+            changes.changed([uuid.UUID(hex=part) for part in payload.split(",") if part])
 
     connection.add_termination_listener(lambda _: lost.set())
     await connection.add_listener(CHANNEL, on_notification)

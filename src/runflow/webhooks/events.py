@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Exists, Table, exists, select
+from sqlalchemy import ColumnElement, Exists, Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.outbox import Delivery, Outbox
@@ -91,17 +91,20 @@ def has_live_endpoints(org_id: ColumnElement[uuid.UUID]) -> Exists:
     )
 
 
+# Built once: every event-writing transaction runs it (each batch created, each completion).
+_LIVE_ENDPOINTS = select(
+    WebhookEndpoint.id, WebhookEndpoint.org_id, WebhookEndpoint.url, WebhookEndpoint.event_types
+).where(
+    WebhookEndpoint.org_id.in_(bindparam("org_ids", expanding=True)),
+    WebhookEndpoint.enabled.is_(True),
+    WebhookEndpoint.deleted_at.is_(None),
+)
+
+
 async def subscriptions(session: AsyncSession, org_ids: Collection[uuid.UUID]) -> Subscriptions:
     if not org_ids:
         return Subscriptions([])
-    statement = select(
-        WebhookEndpoint.id, WebhookEndpoint.org_id, WebhookEndpoint.url, WebhookEndpoint.event_types
-    ).where(
-        WebhookEndpoint.org_id.in_(org_ids),
-        WebhookEndpoint.enabled.is_(True),
-        WebhookEndpoint.deleted_at.is_(None),
-    )
-    rows = await session.execute(statement)
+    rows = await session.execute(_LIVE_ENDPOINTS, {"org_ids": list(org_ids)})
     return Subscriptions(
         [Subscriber(id, org_id, url, frozenset(types)) for id, org_id, url, types in rows]
     )
