@@ -146,6 +146,25 @@ async def test_a_claim_takes_callbacks_first_then_the_longest_due_events(
     assert all(o.secrets for o in first + second)
 
 
+async def test_a_claim_for_callbacks_only_leaves_the_events_lane_alone(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """What a sender claims when woken for a batch's callback alone: the endpoints' due
+    deliveries wait for a claim that asks for them."""
+    endpoint = await create_endpoint(client, auth, "http://127.0.0.1:9/events")
+    event = await _delivery(database, client, auth, endpoint_id=endpoint["id"])
+    callback = await _delivery(database, client, auth)
+    now = utcnow()
+
+    async with database.transaction() as session:
+        woken = await claim_due_deliveries(session, limit=10, now=now, lease=LEASE, events=False)
+    async with database.transaction() as session:
+        polled = await claim_due_deliveries(session, limit=10, now=now, lease=LEASE)
+
+    assert [o.delivery_id for o in woken] == [callback]
+    assert [o.delivery_id for o in polled] == [event]
+
+
 async def test_a_failed_attempt_is_scheduled_after_the_policys_delay(
     database: Database, client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:

@@ -37,8 +37,9 @@ class Outbox:
         # What an event's data needs to show media as their GET does: signed content URLs.
         self.public_url = public_url
         self.media_url_ttl = media_url_ttl
-        self._wake_sender: Callable[[], None] | None = None
+        self._wake_sender: Callable[[bool], None] | None = None
         self._written = False
+        self._events_written = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Outbox:
@@ -48,15 +49,17 @@ class Outbox:
             media_url_ttl=timedelta(seconds=settings.media_url_ttl_s),
         )
 
-    def attach_sender(self, wake: Callable[[], None]) -> None:
+    def attach_sender(self, wake: Callable[[bool], None]) -> None:
+        """`wake(events)`: whether deliveries to endpoints were among those written."""
         self._wake_sender = wake
 
     def notify_sender(self) -> None:
         """Call after committing: wakes this process's sender if a delivery was written.
         Only a hint — senders in other processes find the row on their next poll."""
         if self._written and self._wake_sender is not None:
-            self._written = False
-            self._wake_sender()
+            events = self._events_written
+            self._written = self._events_written = False
+            self._wake_sender(events)
 
     async def add(
         self,
@@ -107,6 +110,8 @@ class Outbox:
         ]
         await session.execute(insert(_deliveries), rows)  # Core: no ORM bulk path
         self._written = True
+        if any(delivery.endpoint_id is not None for delivery in deliveries):
+            self._events_written = True
         return [row["id"] for row in rows]
 
 

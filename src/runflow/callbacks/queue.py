@@ -148,13 +148,15 @@ async def claim_due_deliveries(
     now: datetime,
     lease: timedelta,
     busy: Collection[uuid.UUID] = (),
+    events: bool = True,
 ) -> list[Outgoing]:
-    """Up to `limit` due deliveries, leased for an attempt each; none of the endpoints in
-    `busy` (those already at their limit of deliveries in flight in this sender)."""
-    await _plan_for_now(session)
+    """Up to `limit` due deliveries, leased for an attempt each: callbacks first, then (with
+    `events`) endpoints' deliveries, none to the endpoints in `busy` (those already at their
+    limit of deliveries in flight in this sender)."""
     until = now + lease
     claimed = await _claim_lane(session, CALLBACK_LANE, now, limit, until)
-    if len(claimed) < limit:
+    if events and len(claimed) < limit:
+        await _plan_for_now(session)
         lane = EVENT_LANE if not busy else EVENT_LANE & CallbackDelivery.endpoint_id.not_in(busy)
         claimed += await _claim_lane(session, lane, now, limit - len(claimed), until)
     if not claimed:

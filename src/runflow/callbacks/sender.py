@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -83,6 +84,8 @@ class CallbackSender:
             retry_after_s=self.config.poll_interval_s,
         )
         self._wake = asyncio.Event()
+        self._events_written = False
+        self._events_claimed_at = 0.0  # monotonic
         self._slot_freed = asyncio.Event()
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
@@ -119,8 +122,11 @@ class CallbackSender:
         if self._session is not None:
             await self._session.close()
 
-    def wake(self) -> None:
-        """A delivery was just committed in this process: claim now, not at the next poll."""
+    def wake(self, *, events: bool = True) -> None:
+        """A delivery was just committed in this process: claim now, not at the next poll.
+        Without `events` (only batch and run callbacks were written) that claim leaves the
+        endpoints' lane to the next poll, as for deliveries other processes write."""
+        self._events_written = self._events_written or events
         self._wake.set()
 
     async def _claim_loop(self) -> None:
@@ -134,8 +140,18 @@ class CallbackSender:
             wanted = min(free, self.config.claim_chunk)
             woken = self._wake.is_set()
             self._wake.clear()
+            # Every batch that ends wakes the sender for its callback: the endpoints' lane
+            # is claimed too when events were written here, or once per poll interval (so
+            # other processes' events never wait longer than they would without wakes).
+            now = time.monotonic()
+            events = not woken or self._events_written
+            if now - self._events_claimed_at >= self.config.poll_interval_s:
+                events = True
+            if events:
+                self._events_written = False
+                self._events_claimed_at = now
             try:
-                claimed = await self._claim(wanted, surely_due=woken)
+                claimed = await self._claim(wanted, surely_due=woken, events=events)
             except Exception:
                 log.exception("callback_claim_failed")
                 claimed = []
@@ -148,7 +164,7 @@ class CallbackSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
 
-    async def _claim(self, wanted: int, *, surely_due: bool) -> list[Outgoing]:
+    async def _claim(self, wanted: int, *, surely_due: bool, events: bool) -> list[Outgoing]:
         """`surely_due`: this process just wrote a delivery, so the cheap look for due ones
         that saves a poll from taking SQLite's write lock can be skipped."""
         now = utcnow()
@@ -158,7 +174,12 @@ class CallbackSender:
                     return []
         async with self.database.transaction() as session:
             return await claim_due_deliveries(
-                session, limit=wanted, now=now, lease=self.lease, busy=self._busy_endpoints()
+                session,
+                limit=wanted,
+                now=now,
+                lease=self.lease,
+                busy=self._busy_endpoints(),
+                events=events,
             )
 
     def _busy_endpoints(self) -> set[uuid.UUID]:
