@@ -22,10 +22,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import uvicorn
 
 from bench.processes import free_port
-from bench.receiver import read_body
+from bench.receiver import loopback_server, read_body
 
 
 @dataclass(frozen=True)
@@ -139,12 +138,4 @@ async def _respond(send, status: int, body: bytes) -> None:  # type: ignore[no-u
 
 
 def _serve(port: int) -> None:
-    uvicorn.run(
-        _Endpoint(),
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="error",
-        access_log=False,
-        backlog=4096,
-    )
+    loopback_server(_Endpoint(), port).run()

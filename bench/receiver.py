@@ -64,8 +64,8 @@ async def read_body(receive) -> bytes:  # type: ignore[no-untyped-def]
     return body
 
 
-def serve_in_thread(app, port: int) -> None:  # type: ignore[no-untyped-def]
-    """Uvicorn on loopback in a daemon thread of this process; returns once it listens."""
+def loopback_server(app, port: int) -> uvicorn.Server:  # type: ignore[no-untyped-def]
+    """Uvicorn for a bench receiver: loopback, quiet, a deep backlog."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -75,7 +75,12 @@ def serve_in_thread(app, port: int) -> None:  # type: ignore[no-untyped-def]
         access_log=False,
         backlog=4096,
     )
-    server = uvicorn.Server(config)
+    return uvicorn.Server(config)
+
+
+def serve_in_thread(app, port: int) -> None:  # type: ignore[no-untyped-def]
+    """Uvicorn on loopback in a daemon thread of this process; returns once it listens."""
+    server = loopback_server(app, port)
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.01)
