@@ -14,9 +14,13 @@ from runflow.callbacks.models import CallbackDelivery
 from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.policy import RetryPolicy
 from runflow.callbacks.queue import LOST_ATTEMPT, claim_due_deliveries, record_attempts
+from runflow.callbacks.sender import CallbackSender, SenderConfig
 from runflow.db.engine import Database
 from runflow.kit.clock import utcnow
+from runflow.kit.egress import EgressGuard
 from tests.callbacks.helpers import signing_secret
+from tests.callbacks.receiver import Receiver
+from tests.engine.polling import eventually
 from tests.webhooks.helpers import create_endpoint
 
 POLICY = RetryPolicy(delays_s=(60.0,), timeout_s=1.0)
@@ -212,3 +216,33 @@ async def test_the_outbox_stores_each_delivery_s_bytes_exactly(
     async with database.transaction() as session:
         claimed = await claim_due_deliveries(session, limit=10, now=now, lease=LEASE)
     assert sorted(outgoing.body for outgoing in claimed) == sorted(bodies)
+
+
+async def test_an_endpoint_at_its_limit_gets_the_rest_as_its_deliveries_end(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """An endpoint with `per_host` deliveries in flight is left out of claims; as they end,
+    the sender claims its next ones at once — not at the next poll (an hour away here)."""
+    config = SenderConfig(per_host=4, claim_chunk=10, poll_interval_s=3600.0)
+    sender = CallbackSender(database, POLICY, EgressGuard(["127.0.0.0/8"]), config)
+    async with Receiver() as receiver:
+        endpoint_id = uuid.UUID((await create_endpoint(client, auth, receiver.url()))["id"])
+        org_id = uuid.UUID((await client.get("/v1/account", headers=auth)).json()["org"]["id"])
+        deliveries = [
+            Delivery(org_id, receiver.url(), b"{}", endpoint_id=endpoint_id, event_id=uuid.uuid4())
+            for _ in range(30)
+        ]
+        async with database.transaction() as session:
+            # As another process writes them: nothing wakes this sender.
+            await Outbox(POLICY.max_attempts).add_many(session, deliveries, utcnow())
+        await sender.start()
+        try:
+            await eventually(lambda: _received(receiver, 30), timeout_s=30)
+        finally:
+            await sender.stop()
+
+    assert len({request.webhook_id for request in receiver.received}) == 30
+
+
+async def _received(receiver: Receiver, expected: int) -> bool:
+    return len(receiver.received) >= expected

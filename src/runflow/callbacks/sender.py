@@ -211,7 +211,7 @@ class CallbackSender:
             and self._per_endpoint[endpoint_id] <= self.config.per_host // 2
         ):
             self._busy.discard(endpoint_id)
-            self._wake.set()  # its due deliveries may be claimed again
+            self.wake(events=True)  # its due deliveries may be claimed again
 
     async def _attempt(self, outgoing: Outgoing) -> None:
         assert self._session is not None
