@@ -38,6 +38,12 @@ class EventReceiver:
         self.port = free_port()
         self._process: multiprocessing.process.BaseProcess | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        assert self._process.pid is not None
+        return self._process.pid
+
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/events"
 

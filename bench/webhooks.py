@@ -31,6 +31,7 @@ from bench.credits import GRANT, credits_command
 from bench.deployment import Deployment, deployment
 from bench.echo_batches import BATCHES, ITEMS, drive
 from bench.event_receiver import EventReceiver
+from bench.processes import cpu_seconds, postgres_cpu_seconds
 from bench.receiver import CallbackReceiver
 
 EVENTS = BATCHES * ITEMS + 2 * BATCHES
@@ -39,6 +40,9 @@ EVENTS = BATCHES * ITEMS + 2 * BATCHES
 @dataclass
 class Round:
     s1_s: float
+    # CPU seconds from the first batch's creation to the last callback (without an endpoint)
+    # or the last event (with one): Runflow's processes, PostgreSQL's, the event receiver's.
+    cpu: dict[str, float]
     events_per_s: float | None = None
     tail_s: float | None = None
     # Once the last batch ended the sender has the process to itself: its own rate.
@@ -57,7 +61,8 @@ def subscribe(base_url: str, api_key: str, url: str) -> str:
     return endpoint_id
 
 
-def one_round(base_url: str, api_key: str, events: EventReceiver | None) -> Round:
+def one_round(running: Deployment, events: EventReceiver | None) -> Round:
+    base_url, api_key = running.base_url, running.api_key
     headers = {"Authorization": f"Bearer {api_key}"}
     endpoint_id = None
     if events is not None:
@@ -65,18 +70,57 @@ def one_round(base_url: str, api_key: str, events: EventReceiver | None) -> Roun
         endpoint_id = subscribe(base_url, api_key, events.url())
     callbacks = CallbackReceiver(expected=BATCHES)
     callbacks.serve_in_thread()
+    meter = CpuMeter(running, events)
     started, _ = asyncio.run(drive(base_url, api_key, callbacks))
-    result = Round(max(callbacks.arrivals.values()) - started)
-    if events is not None:
-        arrived = events.wait_for(EVENTS, 300)
-        first, last = min(arrived.times), max(arrived.times)
-        result.events_per_s = len(arrived.times) / (last - first)
-        ended = max(arrived.batch_ends)
-        result.tail_s = last - ended
-        after = sum(1 for arrival in arrived.times if arrival > ended)
-        result.tail_per_s = after / result.tail_s if result.tail_s > 0 else None
-        httpx.delete(f"{base_url}/v1/webhooks/endpoints/{endpoint_id}", headers=headers)
+    s1_s = max(callbacks.arrivals.values()) - started
+    if events is None:
+        return Round(s1_s, meter.read())
+    arrived = events.wait_for(EVENTS, 300)
+    result = Round(s1_s, meter.read())
+    first, last = min(arrived.times), max(arrived.times)
+    result.events_per_s = len(arrived.times) / (last - first)
+    ended = max(arrived.batch_ends)
+    result.tail_s = last - ended
+    after = sum(1 for arrival in arrived.times if arrival > ended)
+    result.tail_per_s = after / result.tail_s if result.tail_s > 0 else None
+    httpx.delete(f"{base_url}/v1/webhooks/endpoints/{endpoint_id}", headers=headers)
     return result
+
+
+class CpuMeter:
+    """CPU time of the deployment's processes, PostgreSQL's and the event receiver's, from
+    its creation to `read()`."""
+
+    def __init__(self, running: Deployment, events: EventReceiver | None) -> None:
+        self._pids = {"api": running.processes[0].pid}
+        if len(running.processes) > 1:
+            self._pids["worker"] = running.processes[1].pid
+        if events is not None:
+            self._pids["receiver"] = events.pid
+        self._postgres = "RUNFLOW_DATABASE_URL" in running.env
+        self._start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        now = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+        if self._postgres:
+            now["postgres"] = postgres_cpu_seconds()
+        return now
+
+    def read(self) -> dict[str, float]:
+        return {name: spent - self._start[name] for name, spent in self._now().items()}
+
+
+def _per_event(with_endpoint: list[Round], without: list[Round]) -> str:
+    """Median CPU per event of each part: the round with the endpoint less the plain one."""
+    parts = with_endpoint[0].cpu
+    costs = {
+        name: statistics.median(
+            (a.cpu[name] - b.cpu.get(name, 0.0)) / EVENTS
+            for a, b in zip(with_endpoint, without, strict=True)
+        )
+        for name in parts
+    }
+    return ", ".join(f"{name} {cost * 1e6:,.0f}" for name, cost in costs.items())
 
 
 def _enforce_credits(running: Deployment, enforced: bool) -> None:
@@ -102,15 +146,15 @@ def main(mode: str, rounds: int, baseline_src: str | None, credits: bool) -> Non
         for running in deployments.values():
             if credits:
                 credits_command(running, "grant", "--org", "default", GRANT)
-            one_round(running.base_url, running.api_key, None)  # warm-up, not counted
+            one_round(running, None)  # warm-up, not counted
         for n in range(rounds):
             for name, running in deployments.items():
                 if credits:
                     _enforce_credits(running, False)
-                without[name].append(one_round(running.base_url, running.api_key, None))
+                without[name].append(one_round(running, None))
                 if credits:
                     _enforce_credits(running, True)
-                with_endpoint[name].append(one_round(running.base_url, running.api_key, events))
+                with_endpoint[name].append(one_round(running, events))
                 last = with_endpoint[name][-1]
                 print(
                     f"round {n + 1} {name}: S1 {without[name][-1].s1_s:.2f} s without, "
@@ -135,6 +179,7 @@ def main(mode: str, rounds: int, baseline_src: str | None, credits: bool) -> Non
             f"  {name}: {EVENTS:,} events delivered at {rate:,.0f}/s; the last {tail:.2f} s "
             f"after the last batch ended; {alone:,.0f}/s once the batches had ended"
         )
+        print(f"  {name}: CPU per event (µs): {_per_event(with_endpoint[name], without[name])}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from runflow.batches import repository
 from runflow.batches.models import Batch, BatchStatus
 from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.payload import batch_payload
+from runflow.db.engine import after_commit
 from runflow.kit.clock import utcnow
 from runflow.metrics import instruments as metrics
 from runflow.webhooks.publishing import publish_batches
@@ -83,7 +84,7 @@ async def finish_complete(
             )
         log.info("batch_finished", batch_id=str(batch.id), status=batch.status_code)
     durations = [(str(b.status_code), (now - b.created_at).total_seconds()) for b in ending]
-    metrics.after_commit(session, lambda: metrics.batches_ended(durations))
+    after_commit(session, lambda: metrics.batches_ended(durations))
     await outbox.add_many(session, deliveries, now)
     if publish:
         await session.flush()  # the events render the batches as they now are

@@ -33,6 +33,9 @@ class Verdict(enum.StrEnum):
     DELIVERED = "delivered"
     RETRY = "retry"
     GIVE_UP = "give_up"
+    # Never sent: a delivery handed to a sender that could not start it in time gives its
+    # lease back, due again at once, with no attempt on record.
+    UNSENT = "unsent"
 
 
 @dataclass(frozen=True)

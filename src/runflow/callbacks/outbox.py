@@ -3,26 +3,51 @@
 Whoever makes a batch (or a lone run with a `callback_url`) terminal calls `Outbox` in that same
 transaction, so the callback exists if and only if the terminal state was committed — and the
 partial unique index on `(batch_id) WHERE is_automatic` keeps it to one per batch.
+
+In a process with a sender, an endpoint's deliveries are handed to that sender: written already
+leased for their first attempt, as a claim would leave them, and passed over once the
+transaction commits (never if it rolls back). A chunk of completions then sends its events
+without a claim reading back what it just wrote. Should the process die first, the leases run
+out and any sender takes the deliveries up, as after a claim.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runflow.callbacks.attempt import Outgoing
 from runflow.callbacks.models import CallbackDelivery
 from runflow.callbacks.policy import RetryPolicy
 from runflow.config import Settings
+from runflow.db.engine import after_commit
 from runflow.kit.ids import new_id
+from runflow.webhooks.service import endpoint_secrets
 
 PENDING = "pending"
 _deliveries = cast(Table, CallbackDelivery.__table__)
+
+
+class LocalSender(Protocol):
+    """The sender of this process, as the outbox sees it."""
+
+    lease: timedelta
+
+    def wake(self, *, events: bool) -> None:
+        """Deliveries were committed: claim now. `events`: some are endpoints' deliveries."""
+
+    def allowance(self, endpoint_id: uuid.UUID) -> int:
+        """How many more of the endpoint's deliveries it can take now, to start in time."""
+
+    def hand_off(self, outgoing: Sequence[Outgoing]) -> None:
+        """Committed deliveries, leased for their first attempt: to send."""
 
 
 class Outbox:
@@ -37,7 +62,7 @@ class Outbox:
         # What an event's data needs to show media as their GET does: signed content URLs.
         self.public_url = public_url
         self.media_url_ttl = media_url_ttl
-        self._wake_sender: Callable[[bool], None] | None = None
+        self._sender: LocalSender | None = None
         self._written = False
         self._events_written = False
 
@@ -49,17 +74,16 @@ class Outbox:
             media_url_ttl=timedelta(seconds=settings.media_url_ttl_s),
         )
 
-    def attach_sender(self, wake: Callable[[bool], None]) -> None:
-        """`wake(events)`: whether deliveries to endpoints were among those written."""
-        self._wake_sender = wake
+    def attach_sender(self, sender: LocalSender) -> None:
+        self._sender = sender
 
     def notify_sender(self) -> None:
-        """Call after committing: wakes this process's sender if a delivery was written.
-        Only a hint — senders in other processes find the row on their next poll."""
-        if self._written and self._wake_sender is not None:
+        """Call after committing: wakes this process's sender if a delivery was written for
+        it to claim. Only a hint — senders in other processes find the row on their next poll."""
+        if self._written and self._sender is not None:
             events = self._events_written
             self._written = self._events_written = False
-            self._wake_sender(events)
+            self._sender.wake(events=events)
 
     async def add(
         self,
@@ -87,8 +111,10 @@ class Outbox:
         batches)."""
         if not deliveries:
             return []
-        rows: list[dict[str, Any]] = [
-            {
+        handed = self._to_hand_off(session, deliveries)
+        rows: list[dict[str, Any]] = []
+        for delivery in deliveries:
+            row = {
                 "id": new_id(),
                 "org_id": delivery.org_id,
                 "batch_id": delivery.batch_id,
@@ -103,16 +129,78 @@ class Outbox:
                 "attempt_count": 0,
                 "max_attempts": self.max_attempts,
                 "next_attempt_at": now,
+                "lease_expires_at": None,
                 "created_at": now,
                 "updated_at": now,
             }
-            for delivery in deliveries
-        ]
+            rows.append(row)
+        if handed:
+            assert self._sender is not None
+            until = now + self._sender.lease
+            for index in handed:  # as a claim leaves them: leased for attempt 1
+                rows[index] |= {
+                    "attempt_count": 1,
+                    "next_attempt_at": until,
+                    "lease_expires_at": until,
+                }
         await session.execute(insert(_deliveries), rows)  # Core: no ORM bulk path
-        self._written = True
-        if any(delivery.endpoint_id is not None for delivery in deliveries):
+        if handed:
+            await self._hand_off(
+                session, [(deliveries[i], rows[i]["id"]) for i in sorted(handed)], now
+            )
+        claimable = [delivery for i, delivery in enumerate(deliveries) if i not in handed]
+        if claimable:
+            self._written = True
+        if any(delivery.endpoint_id is not None for delivery in claimable):
             self._events_written = True
         return [row["id"] for row in rows]
+
+    def _to_hand_off(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> set[int]:
+        """Which of `deliveries` (their indexes) this process's sender takes: endpoints'
+        deliveries, as many as it can start in time. None within a savepoint, which may roll
+        back while its transaction commits."""
+        if self._sender is None or session.in_nested_transaction():
+            return set()
+        room: Counter[uuid.UUID] = Counter()
+        handed: set[int] = set()
+        for index, delivery in enumerate(deliveries):
+            endpoint_id = delivery.endpoint_id
+            if endpoint_id is None:
+                continue
+            if endpoint_id not in room:
+                room[endpoint_id] = self._sender.allowance(endpoint_id)
+            if room[endpoint_id] > 0:
+                room[endpoint_id] -= 1
+                handed.add(index)
+        return handed
+
+    async def _hand_off(
+        self, session: AsyncSession, handed: list[tuple[Delivery, uuid.UUID]], now: datetime
+    ) -> None:
+        """Pass `handed` to the sender once this transaction commits, signed with the secrets
+        its endpoints have in it."""
+        assert self._sender is not None
+        endpoints = {delivery.endpoint_id for delivery, _ in handed}
+        secrets = {
+            endpoint_id: tuple((secret.id, secret.secret) for secret in signing)
+            for endpoint_id, signing in (
+                await endpoint_secrets(session, [e for e in endpoints if e is not None], now)
+            ).items()
+        }
+        outgoing = [
+            Outgoing(
+                delivery_id=delivery_id,
+                attempt_number=1,
+                callback_url=delivery.callback_url,
+                body=delivery.payload_bytes,
+                secrets=secrets.get(delivery.endpoint_id, ()) if delivery.endpoint_id else (),
+                event_id=delivery.event_id,
+                endpoint_id=delivery.endpoint_id,
+            )
+            for delivery, delivery_id in handed
+        ]
+        sender = self._sender
+        after_commit(session, lambda: sender.hand_off(outgoing))
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,7 @@ _OUTCOME_ROWS = JsonRows(
     (
         "id",
         "status_code",
+        "attempt_count",
         "next_attempt_at",
         "completed_at",
         "failure_reason_code",
@@ -292,10 +293,12 @@ def _record_outcomes(dialect: str) -> Update:
 def _outcome(
     result: AttemptResult, max_attempts: int, policy: RetryPolicy, now: datetime
 ) -> dict[str, Any]:
-    """The delivery's new state after `result`: done, given up, or due again later."""
+    """The delivery's new state after `result`: done, given up, due again later, or (never
+    sent) due now with its attempt count as before the lease."""
     values: dict[str, Any] = {
         "id": result.delivery_id,
         "status_code": PENDING,
+        "attempt_count": result.attempt_number,
         "next_attempt_at": None,
         "completed_at": None,
         "failure_reason_code": None,
@@ -303,6 +306,8 @@ def _outcome(
         "signing_secret_id": result.signing_secret_id,
         "updated_at": now,
     }
+    if result.verdict is Verdict.UNSENT:
+        return values | {"attempt_count": result.attempt_number - 1, "next_attempt_at": now}
     if result.verdict is Verdict.DELIVERED:
         return values | {"status_code": SUCCEEDED, "completed_at": now}
     if result.verdict is Verdict.GIVE_UP:
@@ -361,7 +366,7 @@ async def record_attempts(
             and row.lease_expires_at is not None
         ):
             accepted.append((result, row.max_attempts))
-            if row.endpoint_id is not None:
+            if row.endpoint_id is not None and result.verdict is not Verdict.UNSENT:
                 delivered = result.verdict is Verdict.DELIVERED
                 endpoint_outcomes.append((row.endpoint_id, delivered))
     if not accepted:
@@ -379,10 +384,12 @@ async def record_attempts(
             "created_at": result.created_at,
         }
         for result, _ in accepted
+        if result.verdict is not Verdict.UNSENT
     ]
-    await session.execute(
-        _ATTEMPT_ROWS.insert(dialect), _ATTEMPT_ROWS.parameters(dialect, attempts)
-    )
+    if attempts:
+        await session.execute(
+            _ATTEMPT_ROWS.insert(dialect), _ATTEMPT_ROWS.parameters(dialect, attempts)
+        )
     outcomes = [_outcome(result, max_attempts, policy, now) for result, max_attempts in accepted]
     await session.execute(_record_outcomes(dialect), _OUTCOME_ROWS.parameters(dialect, outcomes))
     if health is not None and endpoint_outcomes:

@@ -1,6 +1,8 @@
 """The sender of batch and run callbacks and of webhook endpoints' events: claims due
 deliveries in chunks (callbacks first), runs each attempt as its own task over kept-alive
-connections, and records the results in chunks.
+connections, and records the results in chunks. Endpoints' deliveries written in this process
+need no claim: the outbox hands them over leased (`callbacks/outbox.py`), and they wait here
+for a slot of their endpoint.
 
 Every attempt is a separate task bounded by the callback timeout, so a receiver that hangs
 holds one slot, never the others; an endpoint with `per_host` deliveries in flight gets no more
@@ -15,7 +17,8 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -77,6 +80,12 @@ class CallbackSender:
         self._inflight: dict[asyncio.Task[None], Outgoing] = {}
         self._per_endpoint: Counter[uuid.UUID] = Counter()
         self._busy: set[uuid.UUID] = set()
+        # Handed-over deliveries waiting for a slot of their endpoint, each with the monotonic
+        # time by which it must start: its lease must outlast the attempt. Oldest first.
+        self._waiting: dict[uuid.UUID, deque[tuple[Outgoing, float]]] = {}
+        self._start_within_s = self.lease.total_seconds() - policy.timeout_s - 2
+        # Each endpoint's typical attempt time here, which bounds how many it is handed.
+        self._latency_s: dict[uuid.UUID, float] = {}
         self._results = WriteBehind(
             self._record,
             chunk=self.config.record_chunk,
@@ -113,6 +122,7 @@ class CallbackSender:
         interrupted = [
             _interrupted(outgoing) for task, outgoing in self._inflight.items() if not task.done()
         ]
+        interrupted += [_unsent(outgoing) for outgoing, _ in self._take_waiting()]
         for task in list(self._inflight):
             task.cancel()
         await asyncio.gather(*self._inflight, return_exceptions=True)
@@ -129,8 +139,70 @@ class CallbackSender:
         self._events_written = self._events_written or events
         self._wake.set()
 
+    def allowance(self, endpoint_id: uuid.UUID) -> int:
+        """How many more of an endpoint's deliveries can wait here and still start within
+        their lease, at the endpoint's pace so far: `per_host` at a time, each taking its
+        typical time (the timeout, for an endpoint not yet tried here); half that, for margin."""
+        if self._stopping:
+            return 0
+        latency_s = max(self._latency_s.get(endpoint_id, self.policy.timeout_s), 0.001)
+        fits = int(self.config.per_host * self._start_within_s / latency_s / 2)
+        return max(0, fits - len(self._waiting.get(endpoint_id, ())))
+
+    def hand_off(self, outgoing: Sequence[Outgoing]) -> None:
+        """Committed deliveries leased for their first attempt (`Outbox`): sent as their
+        endpoints' slots free up, in order; given back unsent if that takes too long."""
+        if self._stopping:
+            for handed in outgoing:
+                self._results.put(_unsent(handed))
+            return
+        start_by = time.monotonic() + self._start_within_s
+        for handed in outgoing:
+            assert handed.endpoint_id is not None
+            self._waiting.setdefault(handed.endpoint_id, deque()).append((handed, start_by))
+        self._start_waiting()
+
+    def _start_waiting(self) -> None:
+        """Start waiting deliveries while their endpoints and the sender have free slots;
+        give back those that waited past their time. None start once stopping: `stop` gives
+        back what still waits."""
+        if self._stopping:
+            return
+        now = time.monotonic()
+        for endpoint_id in list(self._waiting):
+            waiting = self._waiting[endpoint_id]
+            late = 0
+            while waiting and waiting[0][1] < now:
+                self._results.put(_unsent(waiting.popleft()[0]))
+                late += 1
+            if late:
+                log.warning("handed_deliveries_given_back", endpoint_id=str(endpoint_id), n=late)
+            while (
+                waiting
+                and self._per_endpoint[endpoint_id] < self.config.per_host
+                and len(self._inflight) < self.config.concurrency
+            ):
+                self._launch(waiting.popleft()[0])
+            if not waiting:
+                del self._waiting[endpoint_id]
+                # Claims left the endpoint out while some waited here: its due deliveries
+                # (those written elsewhere, or given back) may be claimed again.
+                self.wake(events=True)
+
+    def _take_waiting(self) -> list[tuple[Outgoing, float]]:
+        taken = [entry for waiting in self._waiting.values() for entry in waiting]
+        self._waiting.clear()
+        return taken
+
+    def _launch(self, outgoing: Outgoing) -> None:
+        task = asyncio.create_task(self._attempt(outgoing))
+        self._inflight[task] = outgoing
+        self._track(outgoing)
+        task.add_done_callback(self._release)
+
     async def _claim_loop(self) -> None:
         while not self._stopping:
+            self._start_waiting()  # also gives back, at least every poll, what waited too long
             free = self.config.concurrency - len(self._inflight)
             if free <= 0:
                 self._slot_freed.clear()
@@ -156,10 +228,7 @@ class CallbackSender:
                 log.exception("callback_claim_failed")
                 claimed = []
             for outgoing in claimed:
-                task = asyncio.create_task(self._attempt(outgoing))
-                self._inflight[task] = outgoing
-                self._track(outgoing)
-                task.add_done_callback(self._release)
+                self._launch(outgoing)
             if len(claimed) < wanted:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
@@ -185,13 +254,14 @@ class CallbackSender:
     def _busy_endpoints(self) -> set[uuid.UUID]:
         """Endpoints with `per_host` deliveries in flight here: claiming more of theirs would
         only queue them, holding slots an endpoint that answers could use. Once busy, an
-        endpoint stays so until half of those have ended, so its next claim takes many."""
+        endpoint stays so until half of those have ended, so its next claim takes many.
+        Endpoints with handed-over deliveries waiting here send those first."""
         self._busy |= {
             endpoint_id
             for endpoint_id, n in self._per_endpoint.items()
             if n >= self.config.per_host
         }
-        return set(self._busy)
+        return self._busy | self._waiting.keys()
 
     def _track(self, outgoing: Outgoing) -> None:
         if outgoing.endpoint_id is not None:
@@ -200,12 +270,13 @@ class CallbackSender:
     def _release(self, task: asyncio.Task[None]) -> None:
         outgoing = self._inflight.pop(task, None)
         self._slot_freed.set()
-        if outgoing is None or outgoing.endpoint_id is None:
-            return
-        endpoint_id = outgoing.endpoint_id
-        self._per_endpoint[endpoint_id] -= 1
-        if self._per_endpoint[endpoint_id] <= 0:
-            del self._per_endpoint[endpoint_id]
+        endpoint_id = outgoing.endpoint_id if outgoing is not None else None
+        if endpoint_id is not None:
+            self._per_endpoint[endpoint_id] -= 1
+            if self._per_endpoint[endpoint_id] <= 0:
+                del self._per_endpoint[endpoint_id]
+        if self._waiting:
+            self._start_waiting()
         if (
             endpoint_id in self._busy
             and self._per_endpoint[endpoint_id] <= self.config.per_host // 2
@@ -218,6 +289,8 @@ class CallbackSender:
         result = await attempt_delivery(
             self._session, self.guard, outgoing, timeout_s=self.policy.timeout_s
         )
+        if outgoing.endpoint_id is not None:
+            self._observe_latency(outgoing.endpoint_id, result)
         log.info(
             "callback_attempted",
             delivery_id=str(outgoing.delivery_id),
@@ -233,6 +306,16 @@ class CallbackSender:
         )
         self._results.put(result)
 
+    def _observe_latency(self, endpoint_id: uuid.UUID, result: AttemptResult) -> None:
+        """A moving average of the endpoint's attempt times; one that failed without an
+        answer counts as the whole timeout."""
+        if result.status_code is None or result.response_time_ms is None:
+            taken_s = self.policy.timeout_s
+        else:
+            taken_s = result.response_time_ms / 1000
+        before = self._latency_s.get(endpoint_id)
+        self._latency_s[endpoint_id] = taken_s if before is None else 0.8 * before + 0.2 * taken_s
+
     async def _record(self, chunk: list[AttemptResult]) -> bool:
         if not chunk:
             return True
@@ -242,6 +325,8 @@ class CallbackSender:
         except Exception:
             log.exception("callback_record_failed", attempts=len(chunk))
             return False
+        if any(result.verdict is Verdict.UNSENT for result in chunk):
+            self.wake(events=True)  # given back: due now
         return True
 
     async def _prune_loop(self) -> None:
@@ -266,3 +351,8 @@ def _interrupted(outgoing: Outgoing) -> AttemptResult:
         retry_after=timedelta(0),
         signing_secret_id=outgoing.secrets[0][0] if outgoing.secrets else None,
     )
+
+
+def _unsent(outgoing: Outgoing) -> AttemptResult:
+    """A handed-over delivery never started: its lease given back, due again at once."""
+    return AttemptResult(outgoing.delivery_id, outgoing.attempt_number, utcnow(), Verdict.UNSENT)

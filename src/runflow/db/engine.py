@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -169,3 +169,12 @@ class Database:
         if self.checkpoints is not None:
             await self.checkpoints.close()
         await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, then: Callable[[], None]) -> None:
+    """Call `then` once this transaction commits, never if it rolls back."""
+
+    def committed(_: Any) -> None:
+        then()
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)

@@ -46,7 +46,7 @@ def build_sender(database: Database, settings: Settings, outbox: Outbox) -> Call
     sender = CallbackSender(
         database, RetryPolicy.from_settings(settings), egress_guard(settings), health=health
     )
-    outbox.attach_sender(lambda events: sender.wake(events=events))
+    outbox.attach_sender(sender)
     return sender
 
 

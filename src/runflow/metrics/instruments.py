@@ -1,6 +1,6 @@
 """The service's counters and histograms, and the calls that record into them.
 
-Everything is recorded once its transaction has committed (`after_commit`): a chunk that
+Everything is recorded once its transaction has committed (`db.engine.after_commit`): a chunk that
 rolls back and is retried is counted once. Calls take whole chunks and increment a counter
 once per label set, not once per run: recording stays a small part of a completion chunk.
 
@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
 
 # From a millisecond to an hour: echo runs and HTTP requests at the low end, video models and
 # batches of them at the high end.
@@ -90,15 +87,6 @@ HTTP_DURATION = Histogram(
     ["method", "route"],
     buckets=SECONDS,
 )
-
-
-def after_commit(session: AsyncSession, record: Callable[[], None]) -> None:
-    """Call `record` once this transaction commits, never if it rolls back."""
-
-    def committed(_: Any) -> None:
-        record()
-
-    event.listen(session.sync_session, "after_commit", committed, once=True)
 
 
 def runs_finished(ended: Iterable[tuple[str, str, float | None]]) -> None:

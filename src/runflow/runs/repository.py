@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.catalog.models import Model
+from runflow.db.engine import after_commit
 from runflow.engine.models import NodeRun, RunLog
 from runflow.metrics import instruments as metrics
 from runflow.runs.models import Run, RunStatus
@@ -56,7 +57,7 @@ async def cancel_queued(
         )
     ).all()
     ended = [(model, RunStatus.CANCELLED.value, None) for *_, model in result]
-    metrics.after_commit(session, lambda: metrics.runs_finished(ended))
+    after_commit(session, lambda: metrics.runs_finished(ended))
     return [CancelledRun(run_id, org_id, reserved) for run_id, org_id, reserved, _ in result]
 
 
