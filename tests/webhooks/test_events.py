@@ -60,7 +60,8 @@ async def test_a_batch_tells_an_endpoint_on_star_everything_signed_and_as_get_sh
     for request, body in zip(got, bodies, strict=True):
         event = (await client.get(f"/v1/events/{request.webhook_id}", headers=auth)).json()
         assert event["type"] == body["type"]
-        assert event["data"] == body["data"]
+        # As delivered, key order included: the log keeps the text it was written with.
+        assert json.dumps(event["data"]) == json.dumps(body["data"])
     listed = await client.get("/v1/events", params={"q": "type = run.succeeded"}, headers=auth)
     assert listed.status_code == 200, listed.text
     assert len(listed.json()["items"]) == 3

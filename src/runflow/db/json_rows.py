@@ -144,13 +144,16 @@ def _sqlite_source(name: str, columns: Mapping[str, TypeEngine[Any]]) -> FromCla
 
 
 def _postgres_source(name: str, columns: Mapping[str, TypeEngine[Any]]) -> FromClause:
-    typed = [column(key, _postgres_type(type_)) for key, type_ in columns.items()]
-    document = cast(bindparam(name, type_=String()), JSONB)
-    return (
-        func.jsonb_to_recordset(document)
-        .table_valued(*typed, name=name)
-        .render_derived(with_types=True)
-    )
+    types = {key: _postgres_type(type_) for key, type_ in columns.items()}
+    typed = [column(key, type_) for key, type_ in types.items()]
+    # Parsed as `jsonb` when some column is `jsonb`: its values are then taken from the
+    # binary document as they are. Otherwise as `json`, which only checks the text (about
+    # half the work) and hands each value over as its text.
+    as_jsonb = any(isinstance(type_, JSONB) for type_ in types.values())
+    given = bindparam(name, type_=String())
+    document = cast(given, JSONB) if as_jsonb else cast(given, JSON)
+    to_recordset = func.jsonb_to_recordset if as_jsonb else func.json_to_recordset
+    return to_recordset(document).table_valued(*typed, name=name).render_derived(with_types=True)
 
 
 def _postgres_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
@@ -158,5 +161,9 @@ def _postgres_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     if isinstance(type_, UTCDateTime | Money):
         return type_.impl_instance
     if _is_json(type_):
-        return JSONB()
+        return JSONB() if _postgres_variant_is_jsonb(type_) else JSON()
     return type_
+
+
+def _postgres_variant_is_jsonb(type_: TypeEngine[Any]) -> bool:
+    return isinstance(type_, JSONB) or isinstance(type_._variant_mapping.get("postgresql"), JSONB)

@@ -15,6 +15,9 @@ from runflow.kit.money import from_nanos, to_nanos
 # None is stored as SQL NULL, not the JSON literal `null`: "absent" reads the same everywhere
 # and `IS NULL` filters mean what they say.
 JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+# A document only ever stored and read whole, never queried inside: PostgreSQL keeps its text
+# (`json`) rather than building a binary `jsonb` of it on every insert.
+JSONText = JSON(none_as_null=True)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runflow.db.base import Base, CreatedAtMixin, IdMixin, TimestampsMixin
+from runflow.db.types import JSONText
 
 
 class SigningSecret(IdMixin, CreatedAtMixin, Base):
@@ -67,5 +68,5 @@ class Event(IdMixin, Base):
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime]
-    # The resource as its GET returned it when the event happened.
-    data: Mapped[dict[str, Any]]
+    # The resource as its GET returned it when the event happened; stored as written.
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText)
