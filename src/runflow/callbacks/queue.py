@@ -5,7 +5,9 @@ many processes never take the same one), increments `attempt_count` — the atte
 its fencing token — and hides the delivery until its lease ends. Recording an attempt applies
 only while that number is still the delivery's: a sender whose lease ran out lost the delivery
 to another. A lease found expired at claim time means a sender died mid-attempt; that attempt is
-put on record as lost before the next one starts.
+put on record as lost before the next one starts. A delivery handed over leased by the outbox
+(`callbacks/outbox.py`) that its sender could not start in time is given back: due at once, its
+attempt count as before, no attempt on record.
 """
 
 from __future__ import annotations
