@@ -49,10 +49,12 @@ def deployment(
     *,
     http_processes: int = 1,
     engine: bool = True,
+    sender: str = "worker",
 ) -> Iterator[Deployment]:
     """`settings`: extra `RUNFLOW_*` variables for every process; `http_processes` > 1 (on
     PostgreSQL) serves the API with `runflow serve --workers N`; `engine=False` runs no
-    engine at all (the API alone: runs stay queued)."""
+    engine at all (the API alone: runs stay queued); `sender="api"` (on PostgreSQL) sends
+    callbacks and events from the API process instead of the worker (`RUNFLOW_SENDER`)."""
     data_dir = Path(tempfile.mkdtemp(prefix="runflow-bench-"))
     port = free_port()
     api_key = "rf_bench_" + uuid.uuid4().hex
@@ -68,10 +70,13 @@ def deployment(
         env["RUNFLOW_DATABASE_URL"] = asyncio.run(_create_database())
         start(["migrate"], env, data_dir / "migrate.log").wait()
         api_env = {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"}
+        worker_env = dict(env)
+        if sender == "api":
+            api_env["RUNFLOW_SENDER"], worker_env["RUNFLOW_SENDER"] = "on", "off"
         serve = ["serve", "--workers", str(http_processes)] if http_processes > 1 else ["serve"]
         processes.append(start(serve, api_env, data_dir / "api.log"))
         if engine:
-            processes.append(start(["worker"], env, data_dir / "worker.log"))
+            processes.append(start(["worker"], worker_env, data_dir / "worker.log"))
     else:
         serve_env = env if engine else {**env, "RUNFLOW_WORKER_CONCURRENCY": "0"}
         processes.append(start(["serve"], serve_env, data_dir / "serve.log"))

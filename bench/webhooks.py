@@ -10,10 +10,12 @@ the batches had ended, when the sender has the process to itself (DESIGN §15: �
 deliveries/s per process; S1 with the endpoint ≤ 2× S1 without).
 
     python -m bench.webhooks sqlite|postgres [ROUNDS] [--credits] [--baseline-src DIR]
+                             [--sender api|worker]
 
 `--credits` enforces credits in the rounds with the endpoint (DESIGN §12 compares S1 with an
 endpoint and credits enforced to plain S1); `--baseline-src` adds a deployment running another
-checkout's `src/`, in the same rounds.
+checkout's `src/`, in the same rounds; `--sender api` (PostgreSQL) sends from the API process
+rather than the worker, in both.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def _enforce_credits(running: Deployment, enforced: bool) -> None:
     credits_command(running, "enforce", "--org", "default", "on" if enforced else "off")
 
 
-def main(mode: str, rounds: int, baseline_src: str | None, credits: bool) -> None:
+def main(mode: str, rounds: int, baseline_src: str | None, credits: bool, sender: str) -> None:
     events = EventReceiver()
     events.start()
     systems = {"runflow": None} | ({"baseline": baseline_src} if baseline_src else {})
@@ -138,7 +140,7 @@ def main(mode: str, rounds: int, baseline_src: str | None, credits: bool) -> Non
         stack.callback(events.stop)
         deployments = {
             name: stack.enter_context(
-                deployment(mode, settings | ({"PYTHONPATH": src} if src else {}))
+                deployment(mode, settings | ({"PYTHONPATH": src} if src else {}), sender=sender)
             )
             for name, src in systems.items()
         }
@@ -192,5 +194,11 @@ if __name__ == "__main__":
         action="store_true",
         help="enforce credits in the rounds with the endpoint (DESIGN §12's line), not in plain S1",
     )
-    arguments = parser.parse_args()
-    main(arguments.mode, arguments.rounds, arguments.baseline_src, arguments.credits)
+    parser.add_argument(
+        "--sender",
+        choices=("worker", "api"),
+        default="worker",
+        help="which PostgreSQL process sends callbacks and events (RUNFLOW_SENDER)",
+    )
+    given = parser.parse_args()
+    main(given.mode, given.rounds, given.baseline_src, given.credits, given.sender)

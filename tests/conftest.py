@@ -51,6 +51,15 @@ async def database_url(
 
 
 @pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A migrated PostgreSQL database of its own, for what only PostgreSQL does."""
+    url = await create_postgres_database()
+    await migrate(url)
+    yield url
+    await drop_postgres_database(url)
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """API only by default; `@pytest.mark.engine(worker_concurrency=8, lease_s=1)` runs the
     in-process dispatcher too, as `runflow serve` does."""

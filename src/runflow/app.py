@@ -80,9 +80,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             limit=NEW_BATCHES_PER_COMMIT,
         )
         app.state.dispatcher = app.state.sender = None
-        if settings.worker_concurrency > 0:
+        if settings.sends:
             app.state.sender = build_sender(database, settings, outbox)
             await app.state.sender.start()
+        if settings.worker_concurrency > 0:
             app.state.dispatcher = build_dispatcher(database, settings, outbox)
             await app.state.dispatcher.start()
             app.state.shutdown.when_begun(app.state.dispatcher.stop_claiming)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     lease_s: float = Field(default=30.0, gt=0)
     # The models this process's engine claims (`worker --models`), e.g. 'acme/*,runflow/echo'.
     worker_models: str | None = None
+    # Whether this process sends callbacks and events: "auto" where its engine runs, "on" also
+    # in an API-only process, "off" never (its engine's deliveries go to other processes).
+    sender: Literal["auto", "on", "off"] = "auto"
     callback_retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_CALLBACK_RETRY_DELAYS
     callback_timeout_s: float = Field(default=15.0, gt=0)
     callback_allow_cidrs: Annotated[tuple[str, ...], NoDecode] = ()
@@ -97,6 +100,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'runflow.db').resolve()}"
+
+    @property
+    def sends(self) -> bool:
+        """Whether this process runs a sender (`RUNFLOW_SENDER`)."""
+        return self.sender == "on" or (self.sender == "auto" and self.worker_concurrency > 0)
 
     @property
     def is_sqlite(self) -> bool:

@@ -103,10 +103,11 @@ class _GracefulServer(uvicorn.Server):
 
 
 async def run_worker(settings: Settings) -> None:
-    """The engine and the sender until SIGTERM or SIGINT, then the graceful stop."""
+    """The engine and (unless `RUNFLOW_SENDER=off`) the sender until SIGTERM or SIGINT, then
+    the graceful stop."""
     database = await open_database(settings, migrate=settings.is_sqlite)
     outbox = Outbox.from_settings(settings)
-    sender = build_sender(database, settings, outbox)
+    sender = build_sender(database, settings, outbox) if settings.sends else None
     dispatcher = build_dispatcher(database, settings, outbox)
     port = settings.worker_metrics_port
     metrics = None if port is None else MetricsServer(settings, database, port)
@@ -116,13 +117,15 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     if metrics is not None:
         await metrics.start()
-    await sender.start()
+    if sender is not None:
+        await sender.start()
     await dispatcher.start()
     try:
         await stop.wait()
     finally:
         await dispatcher.stop(settings.shutdown_grace_s)
-        await sender.stop()
+        if sender is not None:
+            await sender.stop()
         if metrics is not None:
             await metrics.stop()
         await database.dispose()

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.databases import create_postgres_database, drop_postgres_database, migrate
 from tests.served import BOOTSTRAP_KEY, RUNFLOW, start_server, stop_server, wait_until_ready
 
 AUTH = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    url = await create_postgres_database()
-    await migrate(url)
-    yield url
-    await drop_postgres_database(url)
 
 
 def counter(text: str, name: str, **labels: str) -> float:

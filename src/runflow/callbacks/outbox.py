@@ -9,6 +9,9 @@ leased for their first attempt, as a claim would leave them, and passed over onc
 transaction commits (never if it rolls back). A chunk of completions then sends its events
 without a claim reading back what it just wrote. Should the process die first, the leases run
 out and any sender takes the deliveries up, as after a claim.
+
+A process without a sender (`RUNFLOW_SENDER=off`, or an API-only one) `NOTIFY`s the senders
+of the others on PostgreSQL instead, so its deliveries wait for no poll.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.callbacks.attempt import Outgoing
@@ -32,6 +35,9 @@ from runflow.kit.ids import new_id
 from runflow.webhooks.service import endpoint_secrets
 
 PENDING = "pending"
+# Senders `LISTEN` here (PostgreSQL); the payload names the lane: "callbacks" or "events".
+SENDERS_CHANNEL = "runflow_deliveries"
+_WAKE_SENDERS = text(f"SELECT pg_notify('{SENDERS_CHANNEL}', :lane)")
 _deliveries = cast(Table, CallbackDelivery.__table__)
 
 
@@ -153,10 +159,12 @@ class Outbox:
                 session, [(deliveries[i], rows[i]["id"]) for i in sorted(handed)], now
             )
         claimable = [delivery for i, delivery in enumerate(deliveries) if i not in handed]
+        events = any(delivery.endpoint_id is not None for delivery in claimable)
         if claimable:
             self._written = True
-        if any(delivery.endpoint_id is not None for delivery in claimable):
-            self._events_written = True
+            self._events_written = self._events_written or events
+            if self._sender is None and session.get_bind().dialect.name == "postgresql":
+                await session.execute(_WAKE_SENDERS, {"lane": "events" if events else "callbacks"})
         return [row["id"] for row in rows]
 
     def _to_hand_off(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> set[int]:

@@ -32,8 +32,10 @@ from runflow.callbacks.attempt import (
     attempt_delivery,
     delivery_session,
 )
+from runflow.callbacks.outbox import SENDERS_CHANNEL
 from runflow.callbacks.policy import RetryPolicy
 from runflow.callbacks.queue import any_due, claim_due_deliveries, record_attempts
+from runflow.db import notifications
 from runflow.db.engine import Database
 from runflow.kit.clock import utcnow
 from runflow.kit.egress import EgressGuard
@@ -99,9 +101,21 @@ class CallbackSender:
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
         self._pruner: asyncio.Task[None] | None = None
+        self._listening = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
         self._session = delivery_session(self.config.concurrency, self.config.per_host)
+        # Deliveries other processes write wake this sender at once (PostgreSQL; elsewhere
+        # they are all written here). Reconnected, it claims both lanes: a wake may be lost.
+        url = self.database.engine.url.render_as_string(hide_password=False)
+        await self._listening.enter_async_context(
+            notifications.listening(
+                url,
+                SENDERS_CHANNEL,
+                lambda lane: self.wake(events=lane == "events"),
+                lambda: self.wake(events=True),
+            )
+        )
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="runflow-callback-claim"),
             asyncio.create_task(self._results.run(), name="runflow-callback-record"),
@@ -110,6 +124,7 @@ class CallbackSender:
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop claiming, give attempts in flight `grace_s`, record the rest as interrupted."""
+        await self._listening.aclose()
         self._stopping = True
         self._wake.set()
         self._slot_freed.set()

@@ -13,16 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Collection, Iterator
+from collections.abc import Collection, Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import asyncpg
-import structlog
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
-log = structlog.get_logger(__name__)
+from runflow.db import notifications
 
 CHANNEL = "runflow_changes"
 # NOTIFY payloads are limited to 8,000 bytes: ids go 200 to a notification (32 hex each).
@@ -110,51 +109,14 @@ async def announce(session: AsyncSession, ids: Collection[uuid.UUID]) -> None:
     event.listen(session.sync_session, "after_commit", after_commit, once=True)
 
 
-async def listen(dsn: str, changes: Changes, retry_s: float = 1.0) -> None:
-    """Deliver PostgreSQL notifications to `changes` until cancelled; reconnects after a
-    lost connection, and then has every stream read again (notifications may be lost)."""
-    while True:
-        try:
-            connection = await asyncpg.connect(dsn)
-        except (OSError, asyncpg.PostgresError):
-            log.warning("changes_listener_connect_failed", retry_s=retry_s)
-            await asyncio.sleep(retry_s)
-            continue
-        try:
-            await _deliver(connection, changes)
-        finally:
-            with contextlib.suppress(Exception):
-                await connection.close()
-        log.warning("changes_listener_lost")
+def listening(database_url: str, changes: Changes) -> AbstractAsyncContextManager[None]:
+    """On PostgreSQL, deliver the notifications to `changes` for the block's duration. After
+    a lost connection every stream reads again: notifications may have been lost."""
 
-
-async def _deliver(connection: asyncpg.Connection, changes: Changes) -> None:
-    """Notifications of one connection, until it is lost."""
-    lost = asyncio.Event()
-
-    def on_notification(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+    def on_payload(payload: str) -> None:
         # Every claim and completion notifies, up to 200 ids each: with no stream open in
         # this process (the usual case), they are not even parsed.
         if changes.watched:
             changes.changed([uuid.UUID(hex=part) for part in payload.split(",") if part])
 
-    connection.add_termination_listener(lambda _: lost.set())
-    await connection.add_listener(CHANNEL, on_notification)
-    changes.everything_changed()  # what changed while no connection listened
-    await lost.wait()
-
-
-@contextlib.asynccontextmanager
-async def listening(database_url: str, changes: Changes) -> AsyncIterator[None]:
-    """On PostgreSQL, `listen` in the background for the block's duration."""
-    if not database_url.startswith("postgresql"):
-        yield
-        return
-    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    task = asyncio.create_task(listen(dsn, changes), name="runflow-changes-listener")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return notifications.listening(database_url, CHANNEL, on_payload, changes.everything_changed)
