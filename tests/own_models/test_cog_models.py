@@ -269,7 +269,14 @@ async def test_cancel_reaches_the_cog_server(
     run = await finished(client, auth, created["id"])
 
     assert run["status_code"] == "cancelled"
-    assert "Cancelling prediction" in cog_servers["slow"].log()
+
+    # The cancel reached the server: its log says so, once it has written the line (the run
+    # is cancelled here as soon as the cancel is sent, not when the server logs it).
+    async def cancelled_there() -> bool:
+        prediction = f'"Cancelling prediction","prediction_id":"{_hex(created["id"])}'
+        return prediction in cog_servers["slow"].log()
+
+    await eventually(cancelled_there, timeout_s=30)
 
 
 async def test_a_prediction_past_the_timeout_fails_timeout_and_is_cancelled_there(
