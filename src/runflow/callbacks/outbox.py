@@ -122,9 +122,8 @@ class Outbox:
         if not deliveries:
             return []
         handed = self._to_hand_off(session, deliveries)
-        rows: list[dict[str, Any]] = []
-        for delivery in deliveries:
-            row = {
+        rows: list[dict[str, Any]] = [
+            {
                 "id": new_id(),
                 "org_id": delivery.org_id,
                 "batch_id": delivery.batch_id,
@@ -143,7 +142,8 @@ class Outbox:
                 "created_at": now,
                 "updated_at": now,
             }
-            rows.append(row)
+            for delivery in deliveries
+        ]
         if handed:
             assert self._sender is not None
             until = now + self._sender.lease
