@@ -100,6 +100,7 @@ async def test_an_api_process_sends_what_a_worker_that_does_not_send_wrote(
         database_url=postgres_url,
         worker_concurrency="0",
         sender="on",
+        log_level="DEBUG",  # delivered attempts are logged at debug
         **loopback,
     )
     worker = WorkerProcess(

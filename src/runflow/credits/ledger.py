@@ -268,6 +268,7 @@ async def _announce_low_balance(
     """`credits.low`, once per crossing: the debit that takes the balance from at or above
     the threshold to below it is the only one that sees both sides."""
     for event in crossed:
+        assert isinstance(event.data, dict)  # as `_low_balance` makes it
         log.warning("credits_low", **event.data)
     subscribed = await subscriptions(session, {event.org_id for event in crossed})
     await record_events(session, outbox, subscribed, crossed, now)

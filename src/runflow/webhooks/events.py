@@ -50,7 +50,9 @@ class Subscriber:
 class NewEvent:
     org_id: uuid.UUID
     type: EventType
-    data: dict[str, Any]
+    # The resource as its GET shows it; or already JSON, as its schema's serializer wrote it
+    # (a completion chunk renders hundreds: that skips building each as Python objects).
+    data: dict[str, Any] | bytes
     # Where the history filters find it (`q=batch_id:…`): the batch or run it tells about.
     batch_id: uuid.UUID | None = None
     run_id: uuid.UUID | None = None
@@ -133,7 +135,8 @@ async def record_events(
         if not endpoints:
             continue
         event_id = new_id()
-        data = Fragment(encode(event.data))  # encoded once, for the event and its body
+        # Encoded once, for the event and its body.
+        data = Fragment(event.data if isinstance(event.data, bytes) else encode(event.data))
         rows.append(
             {
                 "id": event_id,

@@ -21,13 +21,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from runflow.batches import repository as batches
 from runflow.batches.models import Batch
-from runflow.batches.schemas import BatchItemHandle
+from runflow.batches.schemas import BatchItemHandle, BatchRead
 from runflow.batches.shape import batch_read
 from runflow.callbacks.outbox import Outbox
 from runflow.catalog.builtin import IMAGE_QUALITY
 from runflow.catalog.models import Model
 from runflow.catalog.specs import BUILTIN_OWNER
 from runflow.engine.models import NodeRun, RunLog
+from runflow.evaluations.schemas import EvaluationRead
 from runflow.evaluations.shape import evaluation_read
 from runflow.keyring.service import service_secret
 from runflow.media.signing import MEDIA_URL_SECRET, UrlSigner
@@ -39,6 +40,10 @@ from runflow.webhooks.events import NewEvent, record_events, subscriptions
 
 _RUN_TYPES = (*RUN_ENDED, EventType.EVALUATION_COMPLETED)
 _HANDLES = TypeAdapter(list[BatchItemHandle])
+# Events' data straight to JSON, by the same serializers the API's responses use.
+_RUN_JSON = TypeAdapter(RunRead)
+_BATCH_JSON = TypeAdapter(BatchRead)
+_EVALUATION_JSON = TypeAdapter(EvaluationRead)
 _runs = cast(Table, Run.__table__)
 _RUN_COLUMNS = list(_runs.c)
 
@@ -75,8 +80,7 @@ async def publish_run_endings(
         if subscribed.wants(org_id, ended_as):
             values = {**row, "metadata_": row["metadata"]}
             values["links"] = run_links(run_id, batch_id, row["rerun_of"])
-            read = RunRead.model_validate(values, from_attributes=False)
-            data = read.model_dump(mode="json")
+            data = _RUN_JSON.dump_json(_RUN_JSON.validate_python(values, from_attributes=False))
             events.append(NewEvent(org_id, ended_as, data, batch_id=batch_id, run_id=run_id))
         if row["model_id"] == evaluation_model and subscribed.wants(
             org_id, EventType.EVALUATION_COMPLETED
@@ -87,7 +91,7 @@ async def publish_run_endings(
                 NewEvent(
                     org_id,
                     EventType.EVALUATION_COMPLETED,
-                    evaluation.model_dump(mode="json"),
+                    _EVALUATION_JSON.dump_json(evaluation),
                     batch_id=batch_id,
                     run_id=run_id,
                 )
@@ -124,7 +128,7 @@ async def publish_batches(
         NewEvent(
             batch.org_id,
             kind,
-            batch_read(batch, _HANDLES.validate_python(handles[batch.id])).model_dump(mode="json"),
+            _BATCH_JSON.dump_json(batch_read(batch, _HANDLES.validate_python(handles[batch.id]))),
             batch_id=batch.id,
         )
         for batch, kind in wanted
