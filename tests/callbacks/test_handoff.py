@@ -5,6 +5,7 @@ time or the sender stops first."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from standardwebhooks import Webhook
 from structlog.testing import capture_logs
 
+from runflow.callbacks.attempt import Outgoing
 from runflow.callbacks.models import CallbackDelivery
 from runflow.callbacks.outbox import Delivery, Outbox
 from runflow.callbacks.policy import RetryPolicy
@@ -114,6 +116,44 @@ async def test_committed_deliveries_are_handed_over_written_leased_and_sent_once
     verifier = Webhook(secret)
     bodies = sorted(verifier.verify(r.body, r.headers)["n"] for r in receiver.received)
     assert bodies == list(range(10))
+
+
+async def test_handed_over_deliveries_sent_with_nothing_skipped_cost_no_claim(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str], receiver: Receiver
+) -> None:
+    """An endpoint's queue here emptying wakes the sender for a claim only if some claim
+    left the endpoint out meanwhile: otherwise that claim would find nothing (under a flood
+    of events, one ran after every chunk). Wakes from elsewhere (notifications of other
+    tests' processes, the listener connecting) are not counted, nor the claims they run."""
+    org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
+    sender = _sender(database)
+    passed_over = 0  # claims of the endpoints' lane run while the endpoint was left out
+    woken_by_slots: list[str] = []
+    claim, wake = sender._claim, sender.wake
+
+    async def counted_claim(wanted: int, *, surely_due: bool, events: bool) -> list[Outgoing]:
+        nonlocal passed_over
+        passed_over += events and endpoint_id in sender._left_out()
+        return await claim(wanted, surely_due=surely_due, events=events)
+
+    def counted_wake(*, events: bool = True) -> None:
+        caller = sys._getframe(1).f_code.co_name
+        if caller in {"_claim_passed_over", "_start_waiting", "_release"}:
+            woken_by_slots.append(caller)
+        wake(events=events)
+
+    sender._claim = counted_claim  # type: ignore[method-assign]
+    sender.wake = counted_wake  # type: ignore[method-assign]
+    outbox = Outbox(POLICY.max_attempts)
+    outbox.attach_sender(sender)
+    await sender.start()
+    try:
+        await _write(database, outbox, _deliveries(org_id, endpoint_id, receiver.url(), 5))
+        await eventually(lambda: _delivered(database, 5), timeout_s=30)
+    finally:
+        await sender.stop()
+    assert len(woken_by_slots) <= passed_over, woken_by_slots
+    assert len(receiver.received) == 5
 
 
 async def test_a_handed_over_delivery_is_leased_for_its_first_attempt_in_the_transaction(

@@ -83,6 +83,9 @@ class CallbackSender:
         self._inflight: dict[asyncio.Task[None], Outgoing] = {}
         self._per_endpoint: Counter[uuid.UUID] = Counter()
         self._busy: set[uuid.UUID] = set()
+        # Endpoints a claim of the endpoints' lane left out (busy, or with deliveries waiting
+        # here): once they are neither, a claim takes up what it may have skipped.
+        self._passed_over: set[uuid.UUID] = set()
         # Handed-over deliveries waiting for a slot of their endpoint, each with the monotonic
         # time by which it must start: its lease must outlast the attempt. Oldest first.
         self._waiting: dict[uuid.UUID, deque[tuple[Outgoing, float]]] = {}
@@ -201,9 +204,7 @@ class CallbackSender:
                 self._launch(waiting.popleft()[0])
             if not waiting:
                 del self._waiting[endpoint_id]
-                # Claims left the endpoint out while some waited here: its due deliveries
-                # (those written elsewhere, or given back) may be claimed again.
-                self.wake(events=True)
+                self._claim_passed_over(endpoint_id)
 
     def _take_waiting(self) -> list[tuple[Outgoing, float]]:
         taken = [entry for waiting in self._waiting.values() for entry in waiting]
@@ -238,6 +239,8 @@ class CallbackSender:
             if events:
                 self._events_written = False
                 self._events_claimed_at = now
+            if events:
+                self._passed_over |= self._left_out()
             try:
                 claimed = await self._claim(wanted, surely_due=woken, events=events)
             except Exception:
@@ -263,11 +266,11 @@ class CallbackSender:
                 limit=wanted,
                 now=now,
                 lease=self.lease,
-                busy=self._busy_endpoints(),
+                busy=self._left_out(),
                 events=events,
             )
 
-    def _busy_endpoints(self) -> set[uuid.UUID]:
+    def _left_out(self) -> set[uuid.UUID]:
         """Endpoints with `per_host` deliveries in flight here: claiming more of theirs would
         only queue them, holding slots an endpoint that answers could use. Once busy, an
         endpoint stays so until half of those have ended, so its next claim takes many.
@@ -298,7 +301,16 @@ class CallbackSender:
             and self._per_endpoint[endpoint_id] <= self.config.per_host // 2
         ):
             self._busy.discard(endpoint_id)
-            self.wake(events=True)  # its due deliveries may be claimed again
+            self._claim_passed_over(endpoint_id)
+
+    def _claim_passed_over(self, endpoint_id: uuid.UUID) -> None:
+        """The endpoint is no longer left out of claims: if one left it out meanwhile, claim
+        now what that one skipped (written elsewhere, given back, due again). Otherwise
+        nothing was skipped, and a claim would find nothing: with deliveries handed over, a
+        chunk's worth empties the endpoint's queue here every few milliseconds."""
+        if endpoint_id in self._passed_over and endpoint_id not in self._left_out():
+            self._passed_over.discard(endpoint_id)
+            self.wake(events=True)
 
     async def _attempt(self, outgoing: Outgoing) -> None:
         assert self._session is not None
