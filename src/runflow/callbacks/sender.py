@@ -239,7 +239,6 @@ class CallbackSender:
             if events:
                 self._events_written = False
                 self._events_claimed_at = now
-            if events:
                 self._passed_over |= self._left_out()
             try:
                 claimed = await self._claim(wanted, surely_due=woken, events=events)
