@@ -61,6 +61,13 @@ def _deliveries(org_id: uuid.UUID, endpoint_id: uuid.UUID, url: str, n: int) -> 
     ]
 
 
+def _handing_to(sender: CallbackSender) -> Outbox:
+    """An outbox that hands endpoints' deliveries to `sender`, as a worker's does."""
+    outbox = Outbox(POLICY.max_attempts)
+    outbox.attach_sender(sender)
+    return outbox
+
+
 async def _write(database: Database, outbox: Outbox, deliveries: list[Delivery]) -> list[uuid.UUID]:
     async with database.transaction() as session:
         ids = await outbox.add_many(session, deliveries, utcnow())
@@ -95,8 +102,7 @@ async def test_committed_deliveries_are_handed_over_written_leased_and_sent_once
 ) -> None:
     org_id, endpoint_id, secret = await _endpoint(client, auth, receiver.url())
     sender = _sender(database, per_host=2)
-    outbox = Outbox(POLICY.max_attempts)
-    outbox.attach_sender(sender)
+    outbox = _handing_to(sender)
     await sender.start()
     try:
         # An endpoint not tried yet gets as many as would start in time at the timeout's
@@ -144,8 +150,7 @@ async def test_handed_over_deliveries_sent_with_nothing_skipped_cost_no_claim(
 
     sender._claim = counted_claim  # type: ignore[method-assign]
     sender.wake = counted_wake  # type: ignore[method-assign]
-    outbox = Outbox(POLICY.max_attempts)
-    outbox.attach_sender(sender)
+    outbox = _handing_to(sender)
     await sender.start()
     try:
         await _write(database, outbox, _deliveries(org_id, endpoint_id, receiver.url(), 5))
@@ -163,8 +168,7 @@ async def test_a_handed_over_delivery_is_leased_for_its_first_attempt_in_the_tra
     any sender takes up once the lease runs out."""
     org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
     sender = _sender(database)
-    outbox = Outbox(POLICY.max_attempts)
-    outbox.attach_sender(sender)
+    outbox = _handing_to(sender)
     now = utcnow()
     seen: dict[str, tuple[int, datetime | None, datetime | None]] = {}
 
@@ -195,8 +199,7 @@ async def test_a_rolled_back_transaction_hands_over_nothing(
 ) -> None:
     org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
     sender = _sender(database)
-    outbox = Outbox(POLICY.max_attempts)
-    outbox.attach_sender(sender)
+    outbox = _handing_to(sender)
     await sender.start()
     try:
         lost = _deliveries(org_id, endpoint_id, receiver.url("/lost"), 3)
@@ -219,8 +222,7 @@ async def test_deliveries_within_a_savepoint_are_left_to_claims(
     over at that commit, but claimed if it is still there."""
     org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
     sender = _sender(database)
-    outbox = Outbox(POLICY.max_attempts)
-    outbox.attach_sender(sender)
+    outbox = _handing_to(sender)
     async with database.transaction() as session, session.begin_nested():
         await outbox.add_many(
             session, _deliveries(org_id, endpoint_id, receiver.url(), 2), utcnow()
@@ -239,8 +241,7 @@ async def test_deliveries_that_cannot_start_in_time_are_given_back_unsent_and_cl
     org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
     # A 3 s timeout: handed-over deliveries must start within 11 - 3 - 2 = 6 s.
     sender = _sender(database, RetryPolicy(delays_s=(60.0,), timeout_s=3.0), per_host=1)
-    outbox = Outbox(POLICY.max_attempts)
-    outbox.attach_sender(sender)
+    outbox = _handing_to(sender)
     await sender.start()
     try:
         await _write(database, outbox, _deliveries(org_id, endpoint_id, receiver.url(), 1))
@@ -271,8 +272,7 @@ async def test_a_stopping_sender_gives_back_what_waits_and_another_sends_it(
     org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
     receiver.default = Reply(delay_s=0.3)
     first = _sender(database, per_host=1)
-    outbox = Outbox(POLICY.max_attempts)
-    outbox.attach_sender(first)
+    outbox = _handing_to(first)
     await first.start()
     await _write(database, outbox, _deliveries(org_id, endpoint_id, receiver.url(), 4))
     await first.stop(grace_s=5.0)  # the one in flight ends; the others never started
