@@ -7,9 +7,15 @@ first create to the last of the 100 callbacks received. Runflow's batches are cr
 HTTP by 8 clients; Celery's chords are published by 8 threads; bare asyncio runs a task per
 item and POSTs each batch's callback — the limit on this machine.
 
-    python -m bench.s1_compare [--rounds N] [--systems a,b] [--baseline-src DIR]
+Each system is started once and runs one S1 as a warm-up before the counted rounds: Celery's
+worker and Runflow's deployments alike serve every round, as long-running services do.
+CPU per item is given for Runflow's own processes and for all of them (with PostgreSQL's
+server processes, DESIGN §12's figure).
 
-`--baseline-src` adds Runflow from the `src/` of another checkout (A/B in the same run).
+    python -m bench.s1_compare [--rounds N] [--systems a,b] [--baseline-src DIR] [--cold]
+
+`--baseline-src` adds Runflow from the `src/` of another checkout (A/B in the same run);
+`--cold` measures a new Runflow deployment in each round, on its first S1.
 
 Needs Redis on 127.0.0.1:6379 (database 15 is flushed) and PostgreSQL as `bench.deployment`.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -25,14 +32,15 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from bench.deployment import deployment
+from bench.deployment import Deployment, deployment
 from bench.echo_batches import BATCHES, CLIENTS, ITEMS, drive
-from bench.processes import cpu_seconds
+from bench.processes import cpu_seconds, postgres_cpu_seconds
 from bench.receiver import CallbackReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +53,7 @@ def _wait(receiver: CallbackReceiver) -> float:
     return max(receiver.arrivals.values())
 
 
-def bare_asyncio(receiver: CallbackReceiver) -> tuple[float, float | None]:
+def bare_asyncio(receiver: CallbackReceiver) -> Measured:
     async def run() -> float:
         async with httpx.AsyncClient(timeout=30) as client:
 
@@ -68,10 +76,10 @@ def bare_asyncio(receiver: CallbackReceiver) -> tuple[float, float | None]:
             return started
 
     started = asyncio.run(run())
-    return _wait(receiver) - started, None
+    return Measured(_wait(receiver) - started)
 
 
-def celery_chords(receiver: CallbackReceiver) -> tuple[float, float | None]:
+def celery_chords(receiver: CallbackReceiver) -> Measured:
     from celery import chord
 
     from bench.s1_celery import callback, echo
@@ -83,35 +91,60 @@ def celery_chords(receiver: CallbackReceiver) -> tuple[float, float | None]:
     started = time.time()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(publish, range(BATCHES)))
-    return _wait(receiver) - started, None
+    return Measured(_wait(receiver) - started)
 
 
-def runflow(
-    mode: str, src: str | None = None
-) -> Callable[[CallbackReceiver], tuple[float, float | None]]:
-    settings = {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8"}
-    if src is not None:
-        settings["PYTHONPATH"] = src
+@dataclass
+class Measured:
+    elapsed_s: float
+    # CPU seconds of Runflow's processes, and of every process the system ran on (with
+    # PostgreSQL's server processes: DESIGN §12's "all processes"); None for the others.
+    cpu_s: float | None = None
+    all_cpu_s: float | None = None
 
-    def measure(receiver: CallbackReceiver) -> tuple[float, float | None]:
-        with deployment(mode, settings) as running:
+
+class Runflow:
+    """Runflow on `mode`'s deployment, started once and kept for every round (as Celery's
+    worker is), or with `cold`, a new deployment measured on its first S1 in each round."""
+
+    def __init__(self, mode: str, src: str | None = None, *, cold: bool = False) -> None:
+        self.settings = {"RUNFLOW_CALLBACK_ALLOW_CIDRS": "127.0.0.0/8"}
+        if src is not None:
+            self.settings["PYTHONPATH"] = src
+        self.mode = mode
+        self.cold = cold
+        self._running: Deployment | None = None
+
+    def open(self, stack: contextlib.ExitStack) -> None:
+        if not self.cold:
+            self._running = stack.enter_context(deployment(self.mode, self.settings))
             time.sleep(1.0)  # let the worker finish starting too
-            cpu_before = [cpu_seconds(p.pid) for p in running.processes]
-            started, _ = asyncio.run(drive(running.base_url, running.api_key, receiver))
-            cpu = sum(
-                cpu_seconds(p.pid) - before
-                for p, before in zip(running.processes, cpu_before, strict=True)
-            )
-        return max(receiver.arrivals.values()) - started, cpu
 
-    return measure
+    def __call__(self, receiver: CallbackReceiver) -> Measured:
+        if self._running is not None:
+            return self._measure(self._running, receiver)
+        with deployment(self.mode, self.settings) as running:
+            time.sleep(1.0)
+            return self._measure(running, receiver)
+
+    def _measure(self, running: Deployment, receiver: CallbackReceiver) -> Measured:
+        postgres = self.mode == "postgres"
+        before = [cpu_seconds(p.pid) for p in running.processes]
+        postgres_before = postgres_cpu_seconds() if postgres else 0.0
+        started, _ = asyncio.run(drive(running.base_url, running.api_key, receiver))
+        elapsed = _wait(receiver) - started
+        cpu = sum(
+            cpu_seconds(p.pid) - spent for p, spent in zip(running.processes, before, strict=True)
+        )
+        postgres_cpu = postgres_cpu_seconds() - postgres_before if postgres else 0.0
+        return Measured(elapsed, cpu, cpu + postgres_cpu)
 
 
-SYSTEMS: dict[str, Callable[[CallbackReceiver], tuple[float, float | None]]] = {
+SYSTEMS: dict[str, Callable[[CallbackReceiver], Measured]] = {
     "bare asyncio": bare_asyncio,
     "celery+redis": celery_chords,
-    "runflow sqlite": runflow("sqlite"),
-    "runflow postgres": runflow("postgres"),
+    "runflow sqlite": Runflow("sqlite"),
+    "runflow postgres": Runflow("postgres"),
 }
 
 
@@ -133,33 +166,50 @@ def start_celery_worker() -> subprocess.Popen[bytes]:
     return worker
 
 
+def _per_item(cpu_s: float) -> str:
+    return f"{cpu_s / (BATCHES * ITEMS) * 1e6:4.0f} µs/item"
+
+
+def _one_s1(name: str) -> Measured:
+    receiver = CallbackReceiver(expected=BATCHES)
+    receiver.serve_in_thread()
+    return SYSTEMS[name](receiver)
+
+
 def main(rounds: int, chosen: list[str]) -> None:
-    worker = start_celery_worker() if "celery+redis" in chosen else None
-    times: dict[str, list[float]] = {name: [] for name in chosen}
-    cpus: dict[str, list[float]] = {name: [] for name in chosen}
-    try:
+    measured: dict[str, list[Measured]] = {name: [] for name in chosen}
+    with contextlib.ExitStack() as stack:
+        if "celery+redis" in chosen:
+            worker = start_celery_worker()
+            stack.callback(worker.wait, 30)
+            stack.callback(worker.terminate)
+        for name in chosen:
+            if isinstance(system := SYSTEMS[name], Runflow):
+                system.open(stack)
+        for name in chosen:  # a warm-up S1 each, not counted: every system starts warm
+            _one_s1(name)
         for round_number in range(1, rounds + 1):
             for name in chosen:
-                receiver = CallbackReceiver(expected=BATCHES)
-                receiver.serve_in_thread()
-                elapsed, cpu = SYSTEMS[name](receiver)
-                times[name].append(elapsed)
-                line = f"round {round_number}  {name:<17} {elapsed:6.2f} s"
-                if cpu is not None:
-                    cpus[name].append(cpu)
-                    line += f"   CPU {cpu / (BATCHES * ITEMS) * 1e6:4.0f} µs/item"
+                result = _one_s1(name)
+                measured[name].append(result)
+                line = f"round {round_number}  {name:<17} {result.elapsed_s:6.2f} s"
+                if result.cpu_s is not None and result.all_cpu_s is not None:
+                    line += f"   CPU {_per_item(result.cpu_s)}, {_per_item(result.all_cpu_s)} all"
                 print(line, flush=True)
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(30)
-    medians = {name: statistics.median(values) for name, values in times.items()}
+    medians = {
+        name: statistics.median(r.elapsed_s for r in results) for name, results in measured.items()
+    }
     print(f"\nS1 ({BATCHES} × {ITEMS} echo items, to the last callback), medians of {rounds}:")
     for name, median in medians.items():
-        spread = f"{min(times[name]):.2f}–{max(times[name]):.2f}"
-        line = f"  {name:<17} {median:6.2f} s  ({spread})"
-        if cpus[name]:
-            line += f"  CPU {statistics.median(cpus[name]) / (BATCHES * ITEMS) * 1e6:.0f} µs/item"
+        times = [r.elapsed_s for r in measured[name]]
+        line = f"  {name:<17} {median:6.2f} s  ({min(times):.2f}–{max(times):.2f})"
+        cpus = [r.cpu_s for r in measured[name] if r.cpu_s is not None]
+        all_cpus = [r.all_cpu_s for r in measured[name] if r.all_cpu_s is not None]
+        if cpus and all_cpus:
+            line += (
+                f"  CPU {_per_item(statistics.median(cpus))} (Runflow's processes), "
+                f"{_per_item(statistics.median(all_cpus))} (all processes)"
+            )
         print(line)
     bare = medians.get("bare asyncio")
     celery = medians.get("celery+redis")
@@ -180,12 +230,18 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--baseline-src", help="src/ of a checkout to measure alongside")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="a new Runflow deployment per round, measured on its first S1 (no warm-up)",
+    )
     arguments = parser.parse_args()
     chosen = arguments.systems.split(",")
-    if arguments.baseline_src:
-        for mode in ("sqlite", "postgres"):
+    for mode in ("sqlite", "postgres"):
+        SYSTEMS[f"runflow {mode}"] = Runflow(mode, cold=arguments.cold)
+        if arguments.baseline_src:
             name = f"runflow {mode} (baseline)"
-            SYSTEMS[name] = runflow(mode, arguments.baseline_src)
+            SYSTEMS[name] = Runflow(mode, arguments.baseline_src, cold=arguments.cold)
             if f"runflow {mode}" in chosen:
                 chosen.append(name)
     main(arguments.rounds, chosen)
