@@ -9,35 +9,29 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from runflow.db.base import Base, CreatedAtMixin, IdMixin, TimestampsMixin
-
-
-def _partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
-    """An index of the rows matching `where` only, on both databases."""
-    condition = text(where)
-    return Index(name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition)
+from runflow.db.base import Base, CreatedAtMixin, IdMixin, TimestampsMixin, partial_index
 
 
 class CallbackDelivery(IdMixin, TimestampsMixin, Base):
     __tablename__ = "callback_deliveries"
     __table_args__ = (
         # Exactly one automatic callback per batch, enforced by the database itself.
-        _partial_index(
+        partial_index(
             "uq_callback_deliveries_automatic_batch",
             "batch_id",
             where="is_automatic AND endpoint_id IS NULL",
             unique=True,
         ),
         # The sender's two lanes (`callbacks/queue.py`): due callbacks, due event deliveries.
-        _partial_index(
+        partial_index(
             "ix_callback_deliveries_due_callbacks",
             "next_attempt_at",
             where="status_code = 'pending' AND endpoint_id IS NULL",
         ),
-        _partial_index(
+        partial_index(
             "ix_callback_deliveries_due_events",
             "next_attempt_at",
             "endpoint_id",
@@ -46,8 +40,8 @@ class CallbackDelivery(IdMixin, TimestampsMixin, Base):
         # A batch's and a run's own callback history; event deliveries, which carry a batch
         # or a run too, are found through their org and endpoint instead, and each of them
         # spares two index updates.
-        _partial_index("ix_callback_deliveries_batch_id", "batch_id", where="endpoint_id IS NULL"),
-        _partial_index("ix_callback_deliveries_run_id", "run_id", where="endpoint_id IS NULL"),
+        partial_index("ix_callback_deliveries_batch_id", "batch_id", where="endpoint_id IS NULL"),
+        partial_index("ix_callback_deliveries_run_id", "run_id", where="endpoint_id IS NULL"),
         Index(None, "org_id", "created_at"),
         Index(None, "endpoint_id", "created_at"),
     )

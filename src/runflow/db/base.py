@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import MetaData, Uuid
+from sqlalchemy import Index, MetaData, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from runflow.db.types import JSONDocument, Money, UTCDateTime
@@ -22,6 +22,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows matching `where` only, on both databases. A statement is served
+    by it when its own condition plainly implies `where`: write such conditions with their
+    values in the SQL (`runs.models.status_is`), not as bound parameters."""
+    condition = text(where)
+    return Index(name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition)
 
 
 class Base(DeclarativeBase):

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.batches.models import Batch, BatchStatus
 from runflow.db.types import UTCDateTime
-from runflow.runs.models import Run, RunStatus
+from runflow.runs.models import Run, RunStatus, status_is
 
 ORGS_PER_CLAIM = 8
 _runs = cast(Table, Run.__table__)
@@ -143,7 +143,7 @@ async def _capacity_left(
         org_id: count
         for org_id, count in await session.execute(
             select(Run.org_id, func.count())
-            .where(Run.status_code == RunStatus.RUNNING, Run.org_id.in_(caps))
+            .where(status_is(RunStatus.RUNNING), Run.org_id.in_(caps))
             .group_by(Run.org_id)
         )
     }
@@ -237,7 +237,7 @@ class _Claim:
         due = (
             select(_runs.c.id)
             .where(
-                _runs.c.status_code == RunStatus.QUEUED,
+                status_is(RunStatus.QUEUED),
                 _runs.c.org_id == org,
                 _runs.c.available_at <= self.now,
                 *criteria,
@@ -291,14 +291,14 @@ async def renew_leases(
     """Extend this worker's leases; returns its runs whose cancellation was requested."""
     await session.execute(
         update(Run)
-        .where(Run.lease_owner == worker_id, Run.status_code == RunStatus.RUNNING)
+        .where(Run.lease_owner == worker_id, status_is(RunStatus.RUNNING))
         .values(lease_expires_at=now + lease)
         .execution_options(synchronize_session=False)
     )
     cancelled = await session.scalars(
         select(Run.id).where(
             Run.lease_owner == worker_id,
-            Run.status_code == RunStatus.RUNNING,
+            status_is(RunStatus.RUNNING),
             Run.cancel_requested_at.is_not(None),
         )
     )
@@ -319,7 +319,7 @@ async def expired_leases(
     """Running runs whose worker stopped renewing its lease (it crashed or hung)."""
     statement = (
         select(Run.id, Run.attempt, Run.started_at, Run.model_id)
-        .where(Run.status_code == RunStatus.RUNNING, Run.lease_expires_at < now)
+        .where(status_is(RunStatus.RUNNING), Run.lease_expires_at < now)
         .limit(limit)
     )
     if _is_postgres(session):
@@ -344,7 +344,7 @@ async def take_overdue_runs(
         due = (
             select(_runs.c.id)
             .where(
-                _runs.c.status_code == RunStatus.QUEUED,
+                status_is(RunStatus.QUEUED),
                 _runs.c.model_id == model_id,
                 _runs.c.available_at < now - timedelta(seconds=timeout_s),
             )

@@ -24,28 +24,33 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 
 from runflow.catalog.models import Model
 from runflow.config import Settings
 from runflow.db.dependencies import get_database
 from runflow.errors import Unauthorized
-from runflow.runs.models import Run, RunStatus
+from runflow.runs.models import Run, RunStatus, status_is
 
 router = APIRouter()
 
+
+def _runs_per_model(status: RunStatus) -> Subquery:
+    """How many runs of each model have `status`, counted in that status's own index."""
+    counted = select(Run.model_id, func.count().label("runs")).where(status_is(status))
+    return counted.group_by(Run.model_id).subquery()
+
+
+_QUEUED, _RUNNING = _runs_per_model(RunStatus.QUEUED), _runs_per_model(RunStatus.RUNNING)
 _DEPTH = (
     select(
         Model.owner + "/" + Model.slug,
-        func.count(Run.id).filter(Run.status_code == RunStatus.QUEUED),
-        func.count(Run.id).filter(Run.status_code == RunStatus.RUNNING),
+        func.coalesce(_QUEUED.c.runs, 0),
+        func.coalesce(_RUNNING.c.runs, 0),
     )
     .select_from(Model)
-    .outerjoin(
-        Run,
-        (Run.model_id == Model.id) & Run.status_code.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
-    )
-    .group_by(Model.id, Model.owner, Model.slug)
+    .outerjoin(_QUEUED, _QUEUED.c.model_id == Model.id)
+    .outerjoin(_RUNNING, _RUNNING.c.model_id == Model.id)
 )
 
 
