@@ -26,7 +26,9 @@ class NodeRun(IdMixin, CreatedAtMixin, Base):
     state_code: Mapped[str] = mapped_column(String(20))
     input: Mapped[dict[str, Any] | None]
     output: Mapped[dict[str, Any] | None]
-    input_signature: Mapped[str] = mapped_column(String(64), index=True)
+    # Shown and filtered within a run; the cache itself is keyed on disk (`node_cache.py`), so
+    # no index: a random hash would cost every node run an insert into a random page.
+    input_signature: Mapped[str] = mapped_column(String(64))
     preview_type: Mapped[str | None] = mapped_column(String(30))
     preview_value: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None]
