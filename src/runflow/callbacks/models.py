@@ -43,7 +43,15 @@ class CallbackDelivery(IdMixin, TimestampsMixin, Base):
         partial_index("ix_callback_deliveries_batch_id", "batch_id", where="endpoint_id IS NULL"),
         partial_index("ix_callback_deliveries_run_id", "run_id", where="endpoint_id IS NULL"),
         Index(None, "org_id", "created_at"),
-        Index(None, "endpoint_id", "created_at"),
+        # An endpoint's history. Without its batch and run callbacks: SQLite, which keeps no
+        # statistics, would otherwise read `endpoint_id IS NULL` through it — every callback
+        # there ever was, at every claim of the callbacks' lane.
+        partial_index(
+            "ix_callback_deliveries_endpoint_id_created_at",
+            "endpoint_id",
+            "created_at",
+            where="endpoint_id IS NOT NULL",
+        ),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))

@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
@@ -80,6 +90,10 @@ _CLAIMED = (
     _deliveries.c.event_id,
 )
 
+# Written into the SQL, not bound: the lanes' partial indexes serve a claim only when its
+# condition plainly implies theirs (see `runs.models.status_is`).
+_PENDING = _deliveries.c.status_code == literal(PENDING, literal_execute=True)
+
 
 async def _claim_lane(
     session: AsyncSession, lane: ColumnElement[bool], now: datetime, limit: int, until: datetime
@@ -91,7 +105,7 @@ async def _claim_lane(
     """
     due = (
         select(_deliveries.c.id, _deliveries.c.lease_expires_at)
-        .where(_deliveries.c.status_code == PENDING, lane, _deliveries.c.next_attempt_at <= now)
+        .where(_PENDING, lane, _deliveries.c.next_attempt_at <= now)
         .order_by(_deliveries.c.next_attempt_at)
         .limit(limit)
     )
