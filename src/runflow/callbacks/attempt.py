@@ -133,7 +133,9 @@ async def _read_some(response: aiohttp.ClientResponse) -> str:
 def delivery_session(concurrency: int, per_host: int) -> aiohttp.ClientSession:
     """The session attempts share: kept-alive connections, at most `per_host` to one host
     (the name it is asked for and the address it was checked at), no cookies carried from
-    one receiver to another, no proxy from the environment, responses left undecoded."""
+    one receiver to another, no proxy from the environment, responses left undecoded, and
+    no deadline of aiohttp's own: each attempt has one for all of it, DNS included, and a
+    second timer per request cost 5 % of an attempt's CPU."""
     connector = aiohttp.TCPConnector(
         limit=concurrency, limit_per_host=per_host, use_dns_cache=False
     )
@@ -142,6 +144,7 @@ def delivery_session(concurrency: int, per_host: int) -> aiohttp.ClientSession:
         cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,
         auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(),
     )
 
 
