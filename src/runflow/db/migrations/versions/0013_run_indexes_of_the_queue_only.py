@@ -9,7 +9,7 @@ updates three indexes, and each of them is as large as the queue, not the table.
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-12-05 03:30:00.000000
+Create Date: 2026-12-05 03:00:00.000000
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ large as the table.
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-05 04:20:00.000000
+Create Date: 2026-12-05 03:08:00.000000
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ deliveries, the index cannot serve that condition, and callbacks no longer write
 
 Revision ID: 0015
 Revises: 0014
-Create Date: 2026-12-05 04:40:00.000000
+Create Date: 2026-12-05 03:33:00.000000
 """
 
 from __future__ import annotations
