@@ -16,7 +16,7 @@ from runflow.db.engine import Database
 from tests.batches.helpers import assert_error
 from tests.conftest import RowCounts
 from tests.credits.helpers import account, assert_books_balance, enforced_with, grant, transactions
-from tests.engine.polling import create_batch, terminal_batch
+from tests.engine.polling import create_batch, terminal_batch, terminal_run
 from tests.media.helpers import png
 
 ECHO_BATCH = "/v1/models/runflow/echo/batches"
@@ -144,14 +144,18 @@ async def test_retry_and_rerun_are_refused_when_the_credits_run_out(
     items: list[dict[str, Any]] = [{"message": "a", "fail": True}, {"message": "b"}]
     created = await create_batch(client, auth, items)
     batch = await terminal_batch(client, auth, created["id"])
-    # One echo succeeded (0.0001 spent): exactly one more fits.
+    # One echo succeeded (0.0001 spent): exactly one more fits. A re-run of it succeeds
+    # and spends what it reserved, so once it is accepted nothing fits any more, whether
+    # it has run yet or not. (A failing run would give its reservation back when it ends.)
     await grant(database, "acme", "0.00001")
-    retry = await client.post(f"/v1/batches/{batch['id']}/retry", json={}, headers=auth)
-    assert retry.status_code == 201, retry.text
     run_id = batch["items"][1]["run_id"]
     rerun = await client.post(f"/v1/runs/{run_id}/rerun", json={}, headers=auth)
-    assert_error(rerun, 402, "INSUFFICIENT_CREDITS")
-    await terminal_batch(client, auth, retry.json()["id"])
+    assert rerun.status_code == 201, rerun.text
+    retry = await client.post(f"/v1/batches/{batch['id']}/retry", json={}, headers=auth)
+    assert_error(retry, 402, "INSUFFICIENT_CREDITS")
+    again = await client.post(f"/v1/runs/{run_id}/rerun", json={}, headers=auth)
+    assert_error(again, 402, "INSUFFICIENT_CREDITS")
+    assert (await terminal_run(client, auth, rerun.json()["id"]))["status_code"] == "succeeded"
     await assert_books_balance(database)
 
 

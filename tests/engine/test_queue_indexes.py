@@ -38,7 +38,7 @@ async def test_claims_leases_and_queue_depth_read_the_queue_indexes(
         return found
 
     expected = {
-        "ix_runs_queued": [one("WITH RECURSIVE"), one("UPDATE runs", "attempt")],
+        "ix_runs_queued": [one("WITH RECURSIVE"), one("SELECT runs.id", "available_at <=")],
         "ix_runs_lease_owner": [one("UPDATE runs SET lease_expires_at")],
         "ix_runs_running": [one("SELECT runs.id", "lease_expires_at <")],
     }
@@ -46,6 +46,9 @@ async def test_claims_leases_and_queue_depth_read_the_queue_indexes(
         for index, statements in expected.items():
             for statement, parameters in statements:
                 assert index in await plan(session, statement, parameters), statement
+        # The runs taken are leased by their primary key, one statement for all of them.
+        leased = await plan(session, *one("UPDATE runs SET status_code"))
+        assert "pk_runs" in leased or "sqlite_autoindex_runs_1 (id=?)" in leased, leased
         depth, parameters = one("count(", "GROUP BY runs.model_id")
         counted = await plan(session, depth, parameters)
         assert "ix_runs_queued" in counted, counted

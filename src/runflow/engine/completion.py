@@ -9,6 +9,10 @@ each, whatever the chunk's size (`db/json_rows.py`); the fence is part of the UP
 
 A completion may also put a run back in the queue (`retry_at`): a transient failure or a lease
 taken from a crashed worker.
+
+Runs done on the spot are completed `at_claim`: in the transaction that took them, straight
+from `queued`, never leased. Their one write counts the attempt and sets when they started;
+its fence is the attempt before.
 """
 
 from __future__ import annotations
@@ -119,6 +123,13 @@ _REQUEUED = JsonRows(
 )
 
 
+# Runs done on the spot, completed in the transaction of their claim (`at_claim`).
+_FINISHED_AT_CLAIM = JsonRows("finished", _runs, (*_FINISHED.columns, "started_at"))
+_REQUEUED_AT_CLAIM = JsonRows("requeued", _runs, (*_REQUEUED.columns, "started_at"))
+_AT_CLAIM = (_FINISHED_AT_CLAIM, _REQUEUED_AT_CLAIM)
+_AS_LEASED = (_FINISHED, _REQUEUED)
+
+
 @functools.cache
 def _node_runs_with(columns: tuple[str, ...]) -> JsonRows:
     """Node run rows that carry `columns`; the table's other columns take their defaults.
@@ -158,24 +169,29 @@ _BATCH_COUNTERS = (
 @functools.cache
 def _fenced_update(rows: JsonRows, dialect: str) -> ReturningUpdate[Any]:
     """`UPDATE runs … FROM rows` where each row's attempt is still the run's and the run is
-    still running (the fence); returns the runs it changed."""
+    still running (the fence); returns the runs it changed. At claim: where the run is still
+    queued, one attempt before the row's, which it becomes."""
     given = rows.source(dialect)
-    constants = _CLEARED if rows is _FINISHED else _RELEASED
-    running: ColumnElement[bool] = _runs.c.status_code == RunStatus.RUNNING
+    constants = _CLEARED if rows in (_FINISHED, _FINISHED_AT_CLAIM) else _RELEASED
+    at_claim = rows in _AT_CLAIM
+    status = RunStatus.QUEUED if at_claim else RunStatus.RUNNING
+    attempt = given.c.attempt - 1 if at_claim else given.c.attempt
+    in_status: ColumnElement[bool] = _runs.c.status_code == status
     # Both planners must walk the given rows and find each run by id. Starting from the
     # status index instead reads every running run (thousands while a burst runs) to update a
     # chunk, and the statistics, gathered when few runs were running, make that look cheap.
     if dialect == "sqlite":
-        # Told that most runs are running, SQLite's planner leaves the status index alone.
-        running = func.likelihood(running, literal_column("0.9"))
+        # Told that most runs have the status, SQLite's planner leaves its index alone.
+        in_status = func.likelihood(in_status, literal_column("0.9"))
     else:
         # PostgreSQL cannot use an index for IS NOT DISTINCT FROM; the status (never null)
         # is then checked on each run found by id (the join for a chunk of 500: 14 → 3 ms).
-        running = _runs.c.status_code.is_not_distinct_from(RunStatus.RUNNING)
+        in_status = _runs.c.status_code.is_not_distinct_from(status)
+    fence = ("id",) if at_claim else _FENCE
     return (
         update(_runs)
-        .where(_runs.c.id == given.c.id, _runs.c.attempt == given.c.attempt, running)
-        .values({name: given.c[name] for name in rows.columns if name not in _FENCE})
+        .where(_runs.c.id == given.c.id, _runs.c.attempt == attempt, in_status)
+        .values({name: given.c[name] for name in rows.columns if name not in fence})
         .values(constants)
         .returning(
             _runs.c.id,
@@ -189,11 +205,11 @@ def _fenced_update(rows: JsonRows, dialect: str) -> ReturningUpdate[Any]:
     )
 
 
-def _finished_row(completion: Completion) -> dict[str, Any]:
+def _finished_row(completion: Completion, at_claim: bool) -> dict[str, Any]:
     duration = None
     if completion.started_at is not None:
         duration = int((completion.completed_at - completion.started_at).total_seconds() * 1000)
-    return {
+    return _started(completion, at_claim) | {
         "id": completion.run_id,
         "attempt": completion.attempt,
         "status_code": completion.status,
@@ -210,8 +226,8 @@ def _finished_row(completion: Completion) -> dict[str, Any]:
     }
 
 
-def _requeued_row(completion: Completion) -> dict[str, Any]:
-    return {
+def _requeued_row(completion: Completion, at_claim: bool) -> dict[str, Any]:
+    return _started(completion, at_claim) | {
         "id": completion.run_id,
         "attempt": completion.attempt,
         "status_code": RunStatus.QUEUED,
@@ -220,6 +236,12 @@ def _requeued_row(completion: Completion) -> dict[str, Any]:
         "failure_message": completion.failure_message,
         "failure_stage_code": completion.failure_stage_code,
     }
+
+
+def _started(completion: Completion, at_claim: bool) -> dict[str, Any]:
+    """At claim, the one write also says when the run started (its claim, or an earlier
+    attempt), as a lease would have."""
+    return {"started_at": completion.started_at} if at_claim else {}
 
 
 @dataclass(frozen=True)
@@ -248,9 +270,14 @@ def _encoded(rows: JsonRows, dialect: str, values: list[dict[str, Any]]) -> dict
 
 
 async def apply_completions(
-    session: AsyncSession, completions: Sequence[Completion], outbox: Outbox
+    session: AsyncSession,
+    completions: Sequence[Completion],
+    outbox: Outbox,
+    *,
+    at_claim: bool = False,
 ) -> list[Completion]:
-    """Apply what the fence allows; returns the completions that took effect.
+    """Apply what the fence allows; returns the completions that took effect. `at_claim`:
+    of runs done on the spot, taken by this transaction and not leased (`take_due_runs`).
 
     The rows are built and encoded before the first statement — on SQLite, before this
     transaction's turn at the writer — on the likely guess that the fence lets them all
@@ -259,12 +286,13 @@ async def apply_completions(
     dialect = session.get_bind().dialect.name
     finished = [c for c in completions if c.retry_at is None]
     requeued = [c for c in completions if c.retry_at is not None]
-    finished_rows = _encoded(_FINISHED, dialect, [_finished_row(c) for c in finished])
-    requeued_rows = _encoded(_REQUEUED, dialect, [_requeued_row(c) for c in requeued])
+    ended, retried = (_FINISHED_AT_CLAIM, _REQUEUED_AT_CLAIM) if at_claim else _AS_LEASED
+    finished_rows = _encoded(ended, dialect, [_finished_row(c, at_claim) for c in finished])
+    requeued_rows = _encoded(retried, dialect, [_requeued_row(c, at_claim) for c in requeued])
     node_runs = _encoded_node_runs(completions, dialect)
 
-    applied = await _apply_fenced(session, _FINISHED, dialect, finished_rows)
-    applied_requeues = await _apply_fenced(session, _REQUEUED, dialect, requeued_rows)
+    applied = await _apply_fenced(session, ended, dialect, finished_rows)
+    applied_requeues = await _apply_fenced(session, retried, dialect, requeued_rows)
     taken = [c for c in completions if c.run_id in applied or c.run_id in applied_requeues]
     if not taken:
         return []

@@ -54,9 +54,11 @@ from runflow.engine.queue import (
     EVERY_MODEL,
     ClaimedRun,
     ClaimScope,
-    claim_due_runs,
     expired_leases,
+    lease_runs,
     renew_leases,
+    start_batches,
+    take_due_runs,
     take_overdue_runs,
 )
 from runflow.engine.retry import retry_delay
@@ -123,6 +125,8 @@ class Dispatcher:
         self._inflight_models: dict[uuid.UUID, uuid.UUID] = {}  # run id → model id
         self._waiting: deque[ClaimedRun] = deque()  # claimed, for the next free slot
         self._claims_ran_now = False  # the last claim with runs had only runs done on the spot
+        # Runs done on the spot are written in their claim's transaction (`_claim`).
+        self._run_at_claim = True
         self._attempts: dict[uuid.UUID, int] = {}
         self._progress: dict[uuid.UUID, Progress] = {}
         self._completions = WriteBehind(
@@ -229,26 +233,12 @@ class Dispatcher:
             # here for one (leased to this worker, at most one chunk of them).
             wanted = CLAIM_CHUNK if self._claims_ran_now else min(free, CLAIM_CHUNK)
             try:
-                async with self.database.transaction() as session:
-                    claimed = await claim_due_runs(
-                        session,
-                        worker_id=self.worker_id,
-                        limit=wanted,
-                        lease=self.config.lease,
-                        now=utcnow(),
-                        after_org=self._after_org,
-                        scope=self._scope(),
-                    )
-                    await announce(session, _changed_by(claimed))
+                claimed, waiting = await self._claim(wanted)
             except Exception:
                 log.exception("claim_failed", worker_id=self.worker_id)
-                claimed = []
+                claimed = waiting = []
                 await asyncio.sleep(self.config.poll_interval_s * 10)
             if claimed:
-                metrics.runs_started(
-                    (self._model_name(run.model_id), run.waited_s) for run in claimed
-                )
-                waiting = await self._run_now_or_wait(claimed)
                 self._waiting.extend(waiting)
                 self._claims_ran_now = not waiting
                 self._after_org = claimed[-1].org_id
@@ -257,6 +247,45 @@ class Dispatcher:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
+
+    async def _claim(self, wanted: int) -> tuple[list[ClaimedRun], list[ClaimedRun]]:
+        """Take due runs, do those that can be done on the spot and write their endings, and
+        lease the rest, in one transaction; returns the runs taken, and those of them that
+        wait for a slot. A run done on the spot is written once, from `queued` to its ending.
+
+        Should that transaction fail, the next claim leases every run it takes and does them
+        after it commits, their endings written as any others (`_flush`): a run whose ending
+        cannot be written then fails alone, as it would in a slot, and blocks no claim."""
+        at_claim = self._run_at_claim
+        self._run_at_claim = True
+        now = utcnow()
+        done: list[Completion] = []
+        async with self.database.transaction() as session:
+            taken = await take_due_runs(
+                session, limit=wanted, now=now, after_org=self._after_org, scope=self._scope()
+            )
+            waiting = taken
+            if at_claim and taken:
+                self._run_at_claim = False  # until this transaction commits
+                done, waiting = await self._run_now_or_wait(taken)
+            await lease_runs(
+                session, waiting, worker_id=self.worker_id, lease=self.config.lease, now=now
+            )
+            await start_batches(session, taken, now)
+            if done:
+                done = await apply_completions(session, done, self.outbox, at_claim=True)
+            await announce(session, _changed_by(waiting))
+        self._run_at_claim = True
+        if taken:
+            metrics.runs_started((self._model_name(run.model_id), run.waited_s) for run in taken)
+        if done:
+            self.outbox.notify_sender()
+            self._count_finished(done)
+        if not at_claim:
+            completions, waiting = await self._run_now_or_wait(waiting)
+            for completion in completions:
+                self._completions.put(completion)
+        return taken, waiting
 
     def _scope(self) -> ClaimScope:
         """The models this worker may claim now: those it serves, and for those with a
@@ -318,38 +347,44 @@ class Dispatcher:
                 self._runtimes = await load_runtimes(session)
         return self._runtimes[model_id]
 
-    async def _run_now_or_wait(self, claimed: list[ClaimedRun]) -> list[ClaimedRun]:
-        """Runs done on the spot are done here; the rest are returned to wait for a slot.
+    async def _run_now_or_wait(
+        self, claimed: list[ClaimedRun]
+    ) -> tuple[list[Completion], list[ClaimedRun]]:
+        """Runs done on the spot are done here, their endings returned; the rest are returned
+        to wait for a slot.
 
         A whole chunk in one go would hold the event loop for tens of milliseconds: requests
         and the transaction in progress (on SQLite, holding the one writer) would wait that
         long. The loop gets its turn every `RUN_NOW_SLICE` runs."""
+        done: list[Completion] = []
         waiting: list[ClaimedRun] = []
-        for done, run in enumerate(claimed, start=1):
-            if not self._run_now(run):
+        for count, run in enumerate(claimed, start=1):
+            completion = self._run_now(run)
+            if completion is None:
                 waiting.append(run)
-            if done % RUN_NOW_SLICE == 0:
+            else:
+                done.append(completion)
+            if count % RUN_NOW_SLICE == 0:
                 await asyncio.sleep(0)
-        return waiting
+        return done, waiting
 
-    def _run_now(self, run: ClaimedRun) -> bool:
-        """Done on the spot when the provider can (`Provider.run_now`): True if it was."""
+    def _run_now(self, run: ClaimedRun) -> Completion | None:
+        """Done on the spot when the provider can (`Provider.run_now`): its ending if it was."""
         runtime = self._runtimes.get(run.model_id)
         if runtime is None:
-            return False  # a model this process has not loaded yet: the task path loads it
+            return None  # a model this process has not loaded yet: the task path loads it
         provider = self._providers.get(runtime.provider_code)
         if provider is None:
-            return False  # the task path fails it, with the reason
+            return None  # the task path fails it, with the reason
         try:
             events = provider.run_now(self._job(run, runtime))
             if events is None:
-                return False
+                return None
             self._log_started(run)
             completion = self._completion(run, runtime, _Recorded.of(events))
         except Exception as exc:
             completion = self._crashed(run, exc)
-        self._finish(run, completion)
-        return True
+        return self._ended(run, completion)
 
     def _log_started(self, run: ClaimedRun) -> None:
         log.debug("run_started", run_id=str(run.id), attempt=run.attempt, worker_id=self.worker_id)
@@ -387,9 +422,13 @@ class Dispatcher:
         )
 
     def _finish(self, run: ClaimedRun, completion: Completion) -> None:
+        self._completions.put(self._ended(run, completion))
+
+    @staticmethod
+    def _ended(run: ClaimedRun, completion: Completion) -> Completion:
         completion.started_at = run.started_at
         completion.model_id = run.model_id
-        self._completions.put(completion)
+        return completion
 
     @staticmethod
     def _job(run: ClaimedRun, runtime: ModelRuntime) -> Job:

@@ -1,9 +1,11 @@
 """The runs table as a durable queue: fair chunked claims, leases, heartbeats and the reaper.
 
-A claim moves due `queued` runs to `running`, stamps a lease and increments `attempt`, the
-fencing token every later write of that execution must present. PostgreSQL claims with
-`FOR UPDATE SKIP LOCKED`, so any number of workers share the table without blocking each other;
-SQLite has one writer at a time and needs no row locks.
+A claim takes due `queued` runs; those that run in a slot it moves to `running`, stamps a lease
+and increments `attempt`, the fencing token every later write of that execution must present.
+Runs done on the spot (an `echo`) are not leased: in the claim's own transaction they go from
+`queued` to their ending, their attempt counted by that one write (`engine/completion.py`).
+PostgreSQL takes runs with `FOR UPDATE SKIP LOCKED`, so any number of workers share the table
+without blocking each other; SQLite has one writer at a time and needs no row locks.
 
 Fairness: each claim cycle visits orgs with queued work in rotation (a loose index scan over
 `(status_code, org_id)`), and splits the chunk between them, so one org's 10,000 queued items
@@ -12,6 +14,7 @@ cannot starve another org's single item.
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Mapping, Sequence
@@ -26,18 +29,18 @@ from sqlalchemy import (
     Table,
     Uuid,
     bindparam,
-    case,
     func,
     literal,
-    null,
     select,
     text,
     type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Update
 
 from runflow.batches.models import Batch, BatchStatus
+from runflow.db.json_rows import JsonRows
 from runflow.db.types import UTCDateTime
 from runflow.runs.models import Run, RunStatus, status_is
 
@@ -115,13 +118,6 @@ async def orgs_with_queued_runs(
     return {org_id: cap for org_id, cap in found}
 
 
-def _started_before(now: datetime) -> ColumnElement[datetime | None]:
-    """After a claim: when an earlier attempt started the run, or NULL when this claim did
-    (most runs), which spares reading back a datetime per run."""
-    started = _runs.c.started_at
-    return case((started == now, null()), else_=started)
-
-
 def _waited_s(now: datetime, dialect: str) -> ColumnElement[float]:
     """Seconds from a run's `available_at` to `now`, computed by the database: a number is
     cheaper to read back than a datetime."""
@@ -166,23 +162,25 @@ class ClaimScope:
 EVERY_MODEL = ClaimScope()
 
 
-async def claim_due_runs(
+async def take_due_runs(
     session: AsyncSession,
     *,
-    worker_id: str,
     limit: int,
-    lease: timedelta,
     now: datetime,
     after_org: uuid.UUID | None = None,
     scope: ClaimScope = EVERY_MODEL,
 ) -> list[ClaimedRun]:
-    """Claim up to `limit` due runs, shared fairly between orgs; batches start running."""
+    """Up to `limit` due runs, shared fairly between orgs, each with the attempt a claim makes
+    it. Nothing is changed yet; PostgreSQL locks the rows (`SKIP LOCKED`), SQLite's one writer
+    holds them all. In the same transaction, `lease_runs` claims those that will run in a
+    slot; those done on the spot are written straight from `queued` to their ending
+    (`apply_completions(at_claim=True)`), one write each; `start_batches` starts the batches."""
     orgs = await orgs_with_queued_runs(session, after_org)
     if not orgs:
         return []
     capacity = await _capacity_left(session, orgs)
     share = math.ceil(limit / len(orgs))
-    claim = _Claim(session, worker_id, now, lease)
+    claim = _Claim(session, now)
     capped = [model for model in scope.slots if scope.served is None or model in scope.served]
     uncapped: list[ColumnElement[bool]] = []
     if scope.served is not None:
@@ -203,14 +201,76 @@ async def claim_due_runs(
             )
             if wanted > 0:
                 await claim.take(org, wanted, [_runs.c.model_id == model])
-    batch_ids = {run.batch_id for run in claim.runs if run.batch_id is not None}
+    return claim.runs
+
+
+# The runs a claim leases, by id: one statement for a chunk (`db/json_rows.py`).
+_LEASED = JsonRows("leased", _runs, ("id",))
+
+
+@functools.cache
+def _lease(dialect: str) -> Update:
+    leased = _LEASED.source(dialect)
+    return (
+        update(_runs)
+        .where(_runs.c.id == leased.c.id)
+        .values(
+            status_code=RunStatus.RUNNING,
+            attempt=_runs.c.attempt + 1,
+            lease_owner=bindparam("worker_id"),
+            lease_expires_at=bindparam("lease_expires_at", type_=UTCDateTime()),
+            started_at=func.coalesce(_runs.c.started_at, bindparam("now", type_=UTCDateTime())),
+        )
+    )
+
+
+async def lease_runs(
+    session: AsyncSession,
+    runs: Sequence[ClaimedRun],
+    *,
+    worker_id: str,
+    lease: timedelta,
+    now: datetime,
+) -> None:
+    """Claim `runs` (taken by `take_due_runs` in this transaction) for this worker: `running`,
+    their attempt counted — the fencing token of every later write — and a lease."""
+    if not runs:
+        return
+    dialect = session.get_bind().dialect.name
+    parameters = _LEASED.parameters(dialect, [{"id": run.id} for run in runs])
+    await session.execute(
+        _lease(dialect),
+        {**parameters, "worker_id": worker_id, "lease_expires_at": now + lease, "now": now},
+    )
+
+
+async def start_batches(session: AsyncSession, runs: Sequence[ClaimedRun], now: datetime) -> None:
+    """The queued batches of `runs` start running."""
+    batch_ids = {run.batch_id for run in runs if run.batch_id is not None}
     if batch_ids:
         await session.execute(
             update(_batches)
             .where(_batches.c.id.in_(batch_ids), _batches.c.status_code == BatchStatus.QUEUED)
             .values(status_code=BatchStatus.RUNNING, started_at=now)
         )
-    return claim.runs
+
+
+async def claim_due_runs(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    limit: int,
+    lease: timedelta,
+    now: datetime,
+    after_org: uuid.UUID | None = None,
+    scope: ClaimScope = EVERY_MODEL,
+) -> list[ClaimedRun]:
+    """Claim up to `limit` due runs, shared fairly between orgs, all of them leased to this
+    worker; batches start running."""
+    claimed = await take_due_runs(session, limit=limit, now=now, after_org=after_org, scope=scope)
+    await lease_runs(session, claimed, worker_id=worker_id, lease=lease, now=now)
+    await start_batches(session, claimed, now)
+    return claimed
 
 
 @dataclass
@@ -218,9 +278,7 @@ class _Claim:
     """One claim's statements, and the runs they took."""
 
     session: AsyncSession
-    worker_id: str
     now: datetime
-    lease: timedelta
     runs: list[ClaimedRun] = field(default_factory=list)
 
     def count(self, model: uuid.UUID | None = None, *, org: uuid.UUID | None = None) -> int:
@@ -233,9 +291,20 @@ class _Claim:
     async def take(
         self, org: uuid.UUID, wanted: int, criteria: Sequence[ColumnElement[bool]]
     ) -> None:
-        # Core statements on the tables: the ORM's bulk UPDATE path costs more than the claim.
+        # Core statements on the tables: the ORM's result handling costs more than the claim.
         due = (
-            select(_runs.c.id)
+            select(
+                _runs.c.id,
+                _runs.c.attempt + 1,
+                _runs.c.org_id,
+                _runs.c.batch_id,
+                _runs.c.model_id,
+                _runs.c.input,
+                # NULL unless an earlier attempt started the run: most runs, and a datetime
+                # is dearer to read back than nothing.
+                _runs.c.started_at,
+                _waited_s(self.now, self.session.get_bind().dialect.name),
+            )
             .where(
                 status_is(RunStatus.QUEUED),
                 _runs.c.org_id == org,
@@ -247,27 +316,6 @@ class _Claim:
         )
         if _is_postgres(self.session):
             due = due.with_for_update(skip_locked=True)
-        statement = (
-            update(_runs)
-            .where(_runs.c.id.in_(due.scalar_subquery()))
-            .values(
-                status_code=RunStatus.RUNNING,
-                attempt=_runs.c.attempt + 1,
-                lease_owner=self.worker_id,
-                lease_expires_at=self.now + self.lease,
-                started_at=func.coalesce(_runs.c.started_at, self.now),
-            )
-            .returning(
-                _runs.c.id,
-                _runs.c.attempt,
-                _runs.c.org_id,
-                _runs.c.batch_id,
-                _runs.c.model_id,
-                _runs.c.input,
-                _started_before(self.now),
-                _waited_s(self.now, self.session.get_bind().dialect.name),
-            )
-        )
         self.runs.extend(
             ClaimedRun(
                 run_id,
@@ -280,7 +328,7 @@ class _Claim:
                 float(waited or 0),
             )
             for run_id, attempt, org_id, batch_id, model_id, given, started, waited in (
-                await self.session.execute(statement)
+                await self.session.execute(due)
             )
         )
 
