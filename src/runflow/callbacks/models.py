@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from runflow.db.base import Base, CreatedAtMixin, IdMixin, TimestampsMixin, partial_index
@@ -54,10 +54,12 @@ class CallbackDelivery(IdMixin, TimestampsMixin, Base):
         ),
     )
 
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
-    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    # No foreign keys on rows written by the thousand a second (migration 0016): each id
+    # comes from the transaction that writes the row, and none of these parents is deleted.
+    org_id: Mapped[uuid.UUID]
+    batch_id: Mapped[uuid.UUID | None]
+    run_id: Mapped[uuid.UUID | None]
+    endpoint_id: Mapped[uuid.UUID | None]
     # No foreign key: an event is pruned after its retention, its deliveries' history is not.
     event_id: Mapped[uuid.UUID | None]
     # `batch.succeeded`, `run.failed`, … : what the delivery tells, for filtering the history.
@@ -79,16 +81,16 @@ class CallbackDelivery(IdMixin, TimestampsMixin, Base):
     lease_expires_at: Mapped[datetime | None]
 
     attempts: Mapped[list[CallbackAttempt]] = relationship(
-        order_by="CallbackAttempt.attempt_number", lazy="raise"
+        primaryjoin="foreign(CallbackAttempt.delivery_id) == CallbackDelivery.id",
+        order_by="CallbackAttempt.attempt_number",
+        lazy="raise",
     )
 
 
 class CallbackAttempt(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "callback_attempts"
 
-    delivery_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("callback_deliveries.id", ondelete="CASCADE"), index=True
-    )
+    delivery_id: Mapped[uuid.UUID] = mapped_column(index=True)  # no foreign key (0016)
     attempt_number: Mapped[int]
     status_code: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runflow.db.base import Base, CreatedAtMixin, IdMixin
@@ -18,7 +18,9 @@ class NodeRun(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "node_runs"
     __table_args__ = (Index(None, "run_id", "created_at"),)
 
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    # No foreign keys on rows written by the thousand a second (migration 0016): each id
+    # comes from the transaction that writes the row, and none of these parents is deleted.
+    run_id: Mapped[uuid.UUID]
     node_id: Mapped[uuid.UUID]
     node_key: Mapped[str] = mapped_column(String(100))
     node_type: Mapped[str] = mapped_column(String(100))
@@ -43,7 +45,7 @@ class RunLog(IdMixin, Base):
     __tablename__ = "run_logs"
     __table_args__ = (Index(None, "run_id", "timestamp"),)
 
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    run_id: Mapped[uuid.UUID]  # no foreign key, as for node runs
     level_code: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[datetime] = mapped_column(default=utcnow)
