@@ -69,7 +69,6 @@ class Outbox:
         self.public_url = public_url
         self.media_url_ttl = media_url_ttl
         self._sender: LocalSender | None = None
-        self._hands_off = False
         self._written = False
         self._events_written = False
 
@@ -81,11 +80,9 @@ class Outbox:
             media_url_ttl=timedelta(seconds=settings.media_url_ttl_s),
         )
 
-    def attach_sender(self, sender: LocalSender, *, hand_off: bool = True) -> None:
-        """`hand_off`: whether endpoints' deliveries go straight to `sender` (otherwise it
-        claims them, as deliveries written elsewhere)."""
+    def attach_sender(self, sender: LocalSender) -> None:
+        """Endpoints' deliveries written in this process go straight to `sender`."""
         self._sender = sender
-        self._hands_off = hand_off
 
     def notify_sender(self) -> None:
         """Call after committing: wakes this process's sender if a delivery was written for
@@ -171,7 +168,7 @@ class Outbox:
         """Which of `deliveries` (their indexes) this process's sender takes: endpoints'
         deliveries, as many as it can start in time. None within a savepoint, which may roll
         back while its transaction commits."""
-        if self._sender is None or not self._hands_off or session.in_nested_transaction():
+        if self._sender is None or session.in_nested_transaction():
             return set()
         room: Counter[uuid.UUID] = Counter()
         handed: set[int] = set()

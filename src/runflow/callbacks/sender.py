@@ -302,7 +302,7 @@ class CallbackSender:
             self._busy.discard(endpoint_id)
             # Claimed in chunks larger than `per_host`, a busy endpoint mostly has more due:
             # claim now, whether or not a claim passed it over (waiting for one to do so
-            # sent 10 % fewer events a second on SQLite, where every delivery is claimed).
+            # sent 10 % fewer events a second on SQLite, when it claimed every delivery).
             self._passed_over.discard(endpoint_id)
             self.wake(events=True)
 

@@ -46,12 +46,10 @@ def build_sender(database: Database, settings: Settings, outbox: Outbox) -> Call
     sender = CallbackSender(
         database, RetryPolicy.from_settings(settings), egress_guard(settings), health=health
     )
-    # On SQLite one process does everything, and the sender's claims wait for the one writer
-    # behind the engine's completions: that keeps a flood of events from taking the engine's
-    # time while runs are going. Handed over, they would start at once and compete with it —
-    # S1 with an endpoint on `*` measured 6.5 s against 4.7 s (bench/README.md). On
-    # PostgreSQL, claims never waited, and handing over saves their work.
-    outbox.attach_sender(sender, hand_off=not settings.is_sqlite)
+    # Endpoints' deliveries written here are handed over, on SQLite too: claimed instead, they
+    # waited for the one writer behind the engine, so the batches' callbacks came sooner but
+    # the events trailed the runs by seconds, at a quarter more CPU each (bench/README.md).
+    outbox.attach_sender(sender)
     return sender
 
 
