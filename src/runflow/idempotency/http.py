@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request, status
-from fastapi.responses import JSONResponse
+from fastapi import Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
 from runflow.idempotency.service import fingerprint, run_once
+from runflow.kit import json_codec
 
 
 async def create_once(
@@ -23,7 +23,7 @@ async def create_once(
     body: BaseModel | None,
     create: Callable[[], Awaitable[BaseModel]],
     after_commit: Callable[[], None] | None = None,
-) -> JSONResponse:
+) -> Response:
     """201 with what `create()` made, or the stored response of an earlier identical request.
 
     `after_commit` runs once the response is out — after the session committed — and only
@@ -48,6 +48,12 @@ async def create_once(
     background = None
     if after_commit is not None and not stored.replayed:
         background = BackgroundTask(after_commit)
-    return JSONResponse(
-        stored.body, status_code=stored.status_code, headers=headers, background=background
+    # Encoded by orjson: a new batch's hundred items took the standard library's encoder
+    # a tenth of the request.
+    return Response(
+        json_codec.dumps_bytes(stored.body),
+        status_code=stored.status_code,
+        headers=headers,
+        media_type="application/json",
+        background=background,
     )
