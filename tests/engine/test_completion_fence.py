@@ -13,7 +13,7 @@ from runflow.callbacks.outbox import Outbox
 from runflow.db.engine import Database
 from runflow.engine.completion import Completion, apply_completions
 from runflow.engine.models import NodeRun
-from runflow.engine.queue import claim_due_runs, lease_runs, take_due_runs
+from runflow.engine.queue import lease_runs, start_batches, take_due_runs
 from runflow.kit.clock import utcnow
 from runflow.runs.models import Run, RunStatus
 from tests.engine.polling import create_batch
@@ -50,10 +50,11 @@ async def test_only_runs_still_holding_their_attempt_are_written(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database
 ) -> None:
     created = await create_batch(client, auth, [{"message": "kept"}, {"message": "stale"}])
+    now = utcnow()
     async with database.transaction() as session:
-        claimed = await claim_due_runs(
-            session, worker_id="w", limit=2, lease=timedelta(seconds=30), now=utcnow()
-        )
+        claimed = await take_due_runs(session, limit=2, now=now)
+        await lease_runs(session, claimed, worker_id="w", lease=timedelta(seconds=30), now=now)
+        await start_batches(session, claimed, now)
     kept, stale = sorted(claimed, key=lambda run: run.input["message"])
 
     async with database.transaction() as session:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from runflow.db.engine import Database
-from runflow.engine.queue import claim_due_runs, expired_leases, renew_leases
+from runflow.engine.queue import expired_leases, lease_runs, renew_leases, take_due_runs
 from runflow.kit.clock import utcnow
 from runflow.metrics.router import _DEPTH
 from tests.engine.polling import create_batch
@@ -27,7 +27,8 @@ async def test_claims_leases_and_queue_depth_read_the_queue_indexes(
     now, lease = utcnow(), timedelta(seconds=30)
     with sent_statements(database, "runs") as sent:
         async with database.transaction() as session:
-            claimed = await claim_due_runs(session, worker_id="w", limit=2, lease=lease, now=now)
+            claimed = await take_due_runs(session, limit=2, now=now)
+            await lease_runs(session, claimed, worker_id="w", lease=lease, now=now)
             await renew_leases(session, worker_id="w", lease=lease, now=now)
             await expired_leases(session, now + timedelta(hours=1))
             await session.execute(_DEPTH)

@@ -255,24 +255,6 @@ async def start_batches(session: AsyncSession, runs: Sequence[ClaimedRun], now: 
         )
 
 
-async def claim_due_runs(
-    session: AsyncSession,
-    *,
-    worker_id: str,
-    limit: int,
-    lease: timedelta,
-    now: datetime,
-    after_org: uuid.UUID | None = None,
-    scope: ClaimScope = EVERY_MODEL,
-) -> list[ClaimedRun]:
-    """Claim up to `limit` due runs, shared fairly between orgs, all of them leased to this
-    worker; batches start running."""
-    claimed = await take_due_runs(session, limit=limit, now=now, after_org=after_org, scope=scope)
-    await lease_runs(session, claimed, worker_id=worker_id, lease=lease, now=now)
-    await start_batches(session, claimed, now)
-    return claimed
-
-
 @dataclass
 class _Claim:
     """One claim's statements, and the runs they took."""
