@@ -68,12 +68,13 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
     if marker is not None:
         engine = {"worker_concurrency": 16, **marker.kwargs}
     # Callback receivers and media servers of the tests listen on loopback.
-    # Runs still going when a test's app shuts down get 5 s, not an operator's 30.
+    # Runs and deliveries still going when a test's app shuts down get 1 s, not an
+    # operator's 30: they are handed back (nothing is lost), and a test waits for none.
     base = Settings(
         database_url=database_url,
         data_dir=tmp_path,
         callback_allow_cidrs=("127.0.0.0/8",),
-        shutdown_grace_s=5,
+        shutdown_grace_s=1,
     )
     return base.model_copy(update=engine)
 

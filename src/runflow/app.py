@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop(app.state.shutdown.grace_left_s())
             if app.state.sender is not None:
-                await app.state.sender.stop()
+                await app.state.sender.stop(app.state.shutdown.grace_left_s())
             await database.dispose()
 
     app = FastAPI(

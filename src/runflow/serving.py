@@ -112,6 +112,7 @@ async def run_worker(settings: Settings) -> None:
     port = settings.worker_metrics_port
     metrics = None if port is None else MetricsServer(settings, database, port)
     stop = asyncio.Event()
+    shutdown = Shutdown(settings.shutdown_grace_s)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -123,9 +124,11 @@ async def run_worker(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
-        await dispatcher.stop(settings.shutdown_grace_s)
+        # One grace for the whole stop: what the runs leave of it, the sender's attempts get.
+        shutdown.begin()
+        await dispatcher.stop(shutdown.grace_left_s())
         if sender is not None:
-            await sender.stop()
+            await sender.stop(shutdown.grace_left_s())
         if metrics is not None:
             await metrics.stop()
         await database.dispose()

@@ -5,6 +5,7 @@ time or the sender stops first."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -294,6 +295,42 @@ async def test_a_stopping_sender_gives_back_what_waits_and_another_sends_it(
     assert len({request.headers["webhook-id"] for request in receiver.received}) == 4
     for delivery in await _stored(database):
         assert [attempt.attempt_number for attempt in delivery.attempts] == [1]
+
+
+async def test_a_stopping_sender_gives_an_attempt_in_flight_only_its_grace(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str], receiver: Receiver
+) -> None:
+    """A receiver that does not answer for a minute, an attempt timeout of two: the stop
+    waits its grace, not the attempt. The attempt is on record as interrupted, due again at
+    once, and the next sender delivers it with the same `webhook-id`."""
+    org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
+    receiver.script(Reply(delay_s=60.0))
+    first = _sender(database, RetryPolicy(delays_s=(60.0,), timeout_s=120.0))
+    outbox = _handing_to(first)
+    await first.start()
+    await _write(database, outbox, _deliveries(org_id, endpoint_id, receiver.url(), 1))
+    await eventually(lambda: _arrived(receiver, 1), timeout_s=30)
+    # Were the grace ignored, the stop would wait out the receiver's minute.
+    await asyncio.wait_for(first.stop(grace_s=0.2), timeout=30)
+
+    [stored] = await _stored(database)
+    assert stored.status_code == "pending"
+    assert [(a.attempt_number, a.status_code, a.error_message) for a in stored.attempts] == [
+        (1, None, "The sender shut down before the receiver answered.")
+    ]
+    assert stored.next_attempt_at is not None
+    assert stored.next_attempt_at <= utcnow()
+    second = _sender(database)
+    await second.start()
+    try:
+        await eventually(lambda: _delivered(database, 1), timeout_s=30)
+    finally:
+        await second.stop()
+    assert [request.webhook_id for request in receiver.received] == [str(stored.event_id)] * 2
+
+
+async def _arrived(receiver: Receiver, expected: int) -> bool:
+    return len(receiver.received) >= expected
 
 
 async def _delivered(database: Database, expected: int) -> bool:

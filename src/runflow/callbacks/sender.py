@@ -48,6 +48,9 @@ from runflow.webhooks.health import EndpointHealth
 
 log = structlog.get_logger(__name__)
 
+# How long a stopping sender's loops may take to reach the end of the transaction they are in.
+LOOP_END_S = 5.0
+
 
 @dataclass(frozen=True)
 class SenderConfig:
@@ -127,7 +130,9 @@ class CallbackSender:
         self._pruner = asyncio.create_task(self._prune_loop(), name="runflow-event-prune")
 
     async def stop(self, grace_s: float = 5.0) -> None:
-        """Stop claiming, give attempts in flight `grace_s`, record the rest as interrupted."""
+        """Stop claiming, give attempts in flight `grace_s` (what is left of the process's
+        `RUNFLOW_SHUTDOWN_GRACE_S`), record the rest as interrupted: due again at once, with
+        the same `webhook-id`."""
         await self._listening.aclose()
         self._stopping = True
         self._wake.set()
@@ -137,7 +142,9 @@ class CallbackSender:
         if self._pruner is not None:
             self._pruner.cancel()
         claim_loop, record_loop = self._loops
-        await end_loop(claim_loop, grace_s)  # nothing is claimed after this
+        # Asked to stop, the loops end at their next turn, between transactions: the grace
+        # is the attempts', and a loop is cancelled only if the database holds it up.
+        await end_loop(claim_loop, LOOP_END_S)  # nothing is claimed after this
         interrupted = [
             _interrupted(outgoing) for task, outgoing in self._inflight.items() if not task.done()
         ]
@@ -146,7 +153,7 @@ class CallbackSender:
             task.cancel()
         await asyncio.gather(*self._inflight, return_exceptions=True)
         self._results.stop()
-        await end_loop(record_loop, grace_s)
+        await end_loop(record_loop, LOOP_END_S)
         await self._results.drain(interrupted)
         if self._session is not None:
             await self._session.close()

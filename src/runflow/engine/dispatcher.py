@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
 import socket
@@ -387,7 +388,11 @@ class Dispatcher:
         return self._ended(run, completion)
 
     def _log_started(self, run: ClaimedRun) -> None:
-        log.debug("run_started", run_id=str(run.id), attempt=run.attempt, worker_id=self.worker_id)
+        # Its arguments cost more than the call that drops them: at debug only, as is usual.
+        if log.is_enabled_for(logging.DEBUG):
+            log.debug(
+                "run_started", run_id=str(run.id), attempt=run.attempt, worker_id=self.worker_id
+            )
 
     async def _execute(self, run: ClaimedRun) -> None:
         self._log_started(run)

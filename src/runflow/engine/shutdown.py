@@ -1,5 +1,7 @@
 """A graceful stop (DESIGN §20): from the signal on, no run is claimed; running runs have
-`RUNFLOW_SHUTDOWN_GRACE_S` to finish, then go straight back to the queue.
+`RUNFLOW_SHUTDOWN_GRACE_S` to finish, then go straight back to the queue. Callback attempts in
+flight get what the runs left of that grace, then are recorded as interrupted and due again:
+the whole stop takes the grace, not the grace twice.
 
 `runflow serve` learns of the signal in uvicorn's handler, before uvicorn drains its
 connections; the engine stops claiming at once, and what the drain took comes off the grace
