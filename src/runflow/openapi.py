@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -78,6 +79,53 @@ def _declare_cross_cutting_responses(schema: dict[str, Any]) -> None:
                 )
 
 
+# Where an answer names a resource, the operations that take it: OpenAPI links, which stateful
+# testers (Schemathesis) and link-aware clients follow from a create to the created object
+# instead of guessing ids. (source operation, its status, where the id is, the paths it opens)
+_LINKS: tuple[tuple[str, str, str, str], ...] = (
+    ("createBatch", "201", "$response.body#/id", "/v1/batches/{"),
+    ("retryBatch", "201", "$response.body#/id", "/v1/batches/{"),
+    ("createRun", "201", "$response.body#/id", "/v1/runs/{"),
+    ("rerunRun", "201", "$response.body#/id", "/v1/runs/{"),
+    ("createMedia", "201", "$response.body#/id", "/v1/media/{"),
+    ("completeMediaUpload", "201", "$response.body#/id", "/v1/media/{"),
+    ("createMediaUpload", "201", "$response.body#/id", "/v1/media/uploads/{"),
+    ("createEvaluation", "201", "$response.body#/id", "/v1/evaluations/{"),
+    ("createWebhookEndpoint", "201", "$response.body#/id", "/v1/webhooks/endpoints/{"),
+    ("testWebhookEndpoint", "202", "$response.body#/id", "/v1/webhooks/deliveries/{"),
+    ("redeliverWebhookDelivery", "201", "$response.body#/id", "/v1/webhooks/deliveries/{"),
+    ("redeliverBatchCallback", "201", "$response.body#/id", "/v1/webhooks/deliveries/{"),
+    # Events and deliveries are made by the service, not created by a request: their lists
+    # lead to them.
+    ("listEvents", "200", "$response.body#/items/0/id", "/v1/events/{"),
+    ("listWebhookDeliveries", "200", "$response.body#/items/0/id", "/v1/webhooks/deliveries/{"),
+)
+
+
+def _link_responses_to_their_resources(schema: dict[str, Any]) -> None:
+    """Each source's answer links to every operation on a path under its prefix with one path
+    parameter. Event streams are left out: a stream stays open while its batch runs."""
+    paths: dict[str, dict[str, Any]] = schema.get("paths", {})
+    by_id = {
+        operation["operationId"]: operation
+        for operations in paths.values()
+        for operation in operations.values()
+    }
+    for source, status, value, prefix in _LINKS:
+        links: dict[str, Any] = {}
+        for path, operations in paths.items():
+            parameters = re.findall(r"{(\w+)}", path)
+            if not path.startswith(prefix) or len(parameters) != 1:
+                continue
+            for operation in operations.values():
+                answers = operation["responses"].get("200", {}).get("content", {})
+                if "text/event-stream" in answers:
+                    continue
+                target = operation["operationId"]
+                links[target] = {"operationId": target, "parameters": {parameters[0]: value}}
+        by_id[source]["responses"][status]["links"] = links
+
+
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, dict):
         return {
@@ -118,6 +166,7 @@ def install_contract_openapi(app: FastAPI, settings: Settings) -> None:
             _only_id_required_in_projectable_rows(schema)
             _declare_cross_cutting_responses(schema)
             _declare_configured_limits(schema, settings)
+            _link_responses_to_their_resources(schema)
             app.openapi_schema = _rename_refs(schema, refs)
         return app.openapi_schema
 
