@@ -205,3 +205,41 @@ async def test_a_stream_follows_runs_a_worker_process_executes(
         worker.stop()
 
     assert_whole_batch_stream(events, 20)
+
+
+def _event_schema(document: dict[str, Any], path: str) -> dict[str, Any]:
+    answer = document["paths"][path]["get"]["responses"]["200"]
+    schema: dict[str, Any] = answer["content"]["text/event-stream"]["schema"]
+    return schema
+
+
+@pytest.mark.engine(worker_concurrency=2)
+async def test_every_event_is_one_the_document_describes(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Tools read the stream's schema as one event's (OpenAPI 3.2's `itemSchema`): each
+    event's name is among those listed, with an id and JSON data."""
+    document = (await client.get("/openapi.json")).json()
+    batch = await create_batch(
+        client, auth, [{"message": str(i), "delay_ms": 30} for i in range(4)]
+    )
+    run = await client.post(
+        "/v1/models/runflow/echo/runs", json={"input": {"message": "r"}}, headers=auth
+    )
+    assert run.status_code == 201, run.text
+
+    for path, events in (
+        (
+            "/v1/batches/{id}/events",
+            await stream(client, f"/v1/batches/{batch['id']}/events", auth),
+        ),
+        ("/v1/runs/{id}/events", await stream(client, f"/v1/runs/{run.json()['id']}/events", auth)),
+    ):
+        schema = _event_schema(document, path)
+        assert schema["required"] == ["event", "id", "data"]
+        names = schema["properties"]["event"]["enum"]
+        assert events, path
+        for streamed in events:
+            assert streamed.name in names, (path, streamed.name)
+            assert streamed.id, (path, streamed.name)
+        assert events[-1].name.endswith(".succeeded")

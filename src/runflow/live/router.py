@@ -10,24 +10,58 @@ from sse_starlette import EventSourceResponse
 
 from runflow.auth.dependencies import Reader
 from runflow.batches import repository as batches
+from runflow.batches.models import BatchStatus
 from runflow.db.dependencies import ReadSession
 from runflow.db.engine import Database
 from runflow.errors import ERROR_RESPONSES, NotFound
 from runflow.live.changes import changes_of
 from runflow.live.streams import batch_events, run_events
 from runflow.runs import repository as runs
+from runflow.runs.models import RunStatus
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
 # A comment line this often keeps proxies and clients from closing an idle stream.
 HEARTBEAT_S = 15
 
-_STREAM: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A stream of Server-Sent Events; it closes after the terminal event.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+
+
+def _stream(names: list[str], described: str) -> dict[int | str, dict[str, Any]]:
+    """The `200` of a stream, its schema one event's (as OpenAPI 3.2's `itemSchema`, which
+    tools read from `schema` in 3.1): its name, its id (for `Last-Event-ID`), its JSON data."""
+    return {
+        200: {
+            "description": "A stream of Server-Sent Events; it closes after the terminal event. "
+            + described,
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["event", "id", "data"],
+                        "properties": {
+                            "event": {"type": "string", "enum": names},
+                            "id": {"type": "string"},
+                            "data": {"type": "string", "contentMediaType": "application/json"},
+                            "retry": {"type": "integer"},
+                        },
+                    }
+                }
+            },
+        }
     }
-}
+
+
+_BATCH_STREAM = _stream(
+    ["snapshot", "item", "progress"]
+    + [f"batch.{status}" for status in BatchStatus if status.is_terminal],
+    "`snapshot` and `batch.<status>` carry the batch as `GET /v1/batches/{id}` returns it, "
+    "`item` an item that ended (handle, cost, error), `progress` the counters.",
+)
+_RUN_STREAM = _stream(
+    ["snapshot", "progress"] + [f"run.{status}" for status in RunStatus if status.is_terminal],
+    "`snapshot` and `run.<status>` carry the run as `GET /v1/runs/{id}` returns it, "
+    "`progress` its `context`.",
+)
 LastEventId = Annotated[
     str | None,
     Header(
@@ -49,7 +83,7 @@ def _database(request: Request) -> Database:
     operation_id="streamBatchEvents",
     tags=["Batches"],
     response_class=EventSourceResponse,
-    responses=_STREAM,
+    responses=_BATCH_STREAM,
 )
 async def stream_batch_events(
     batch_id: Annotated[uuid.UUID, Path(alias="id", title="Batch Id")],
@@ -75,7 +109,7 @@ async def stream_batch_events(
     operation_id="streamRunEvents",
     tags=["Runs"],
     response_class=EventSourceResponse,
-    responses=_STREAM,
+    responses=_RUN_STREAM,
 )
 async def stream_run_events(
     run_id: Annotated[uuid.UUID, Path(alias="id", title="Run Id")],
