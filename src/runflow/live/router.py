@@ -25,7 +25,6 @@ router = APIRouter(responses=ERROR_RESPONSES)
 HEARTBEAT_S = 15
 
 
-
 def _stream(names: list[str], described: str) -> dict[int | str, dict[str, Any]]:
     """The `200` of a stream, its schema one event's (as OpenAPI 3.2's `itemSchema`, which
     tools read from `schema` in 3.1): its name, its id (for `Last-Event-ID`), its JSON data."""
