@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from runflow.app import create_app
 from tests.served import Server, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,24 @@ def test_the_readme_names_no_path_outside_the_repository() -> None:
     for target in re.findall(r"\]\(([^)#]+)\)", README):
         if "://" not in target:
             assert (ROOT / target).exists(), target
+
+
+def test_the_api_table_names_every_operation_path() -> None:
+    """Each path of `/openapi.json` is in the README's API table: written out, or as
+    `…/<tail>` in a row that writes out the path it continues."""
+    table = README.split("## API", 1)[1].split("Every error has", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    missing = []
+    for path in create_app().openapi()["paths"]:
+        if any(path in row for row in rows):
+            continue
+        parts = path.split("/")
+        abbreviated = [
+            ("/".join(parts[:cut]), "…/" + "/".join(parts[cut:])) for cut in range(3, len(parts))
+        ]
+        if not any(head in row and tail in row for row in rows for head, tail in abbreviated):
+            missing.append(path)
+    assert not missing
 
 
 def test_the_opening_says_how_to_pick_the_port() -> None:
