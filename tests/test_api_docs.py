@@ -101,3 +101,35 @@ async def test_unknown_asset_is_the_404_envelope(client: httpx.AsyncClient) -> N
 
     assert response.status_code == 404
     assert response.json()["code"] == "NOT_FOUND"
+
+
+async def test_the_examples_of_the_models_operations_work_as_sent(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """ "Try it out" in `/docs` prefills a model operation with the document's examples: the
+    path's (`runflow/echo`) and the body's. Sent as they are, they succeed."""
+    document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    tried = []
+    for path, operations in document["paths"].items():
+        if not path.startswith("/v1/models/{owner}/{slug}"):
+            continue
+        for method, operation in operations.items():
+            for parameter in operation["parameters"]:
+                if parameter["in"] == "path":
+                    (example,) = parameter["examples"].values()
+                    path = path.replace(f"{{{parameter['name']}}}", example["value"])
+            body = None
+            if "requestBody" in operation:
+                ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                body = schemas[ref.rsplit("/", 1)[1]]["examples"][0]
+            response = await client.request(method, path, json=body, headers=auth)
+            assert response.status_code in (200, 201), (method, path, response.text)
+            tried.append(operation["operationId"])
+    assert set(tried) == {
+        "getModel",
+        "createBatch",
+        "estimateBatch",
+        "createRun",
+        "estimateRun",
+    }

@@ -17,8 +17,22 @@ from runflow.errors import ERROR_RESPONSES, NotFound
 
 router = APIRouter(prefix="/v1/models", tags=["Models"], responses=ERROR_RESPONSES)
 
-OwnerPath = Annotated[str, Path(description="Owner (org slug) of the model.")]
-SlugPath = Annotated[str, Path(description="Slug of the model.")]
+# The examples name `runflow/echo`, so the docs' "Try it out" (with the body examples) and tools
+# that send the document's examples reach a real model.
+OwnerPath = Annotated[
+    str,
+    Path(
+        description="Owner (org slug) of the model.",
+        openapi_examples={"runflow": {"summary": "The built-in models", "value": "runflow"}},
+    ),
+]
+SlugPath = Annotated[
+    str,
+    Path(
+        description="Slug of the model.",
+        openapi_examples={"echo": {"summary": "Echo, the diagnostic model", "value": "echo"}},
+    ),
+]
 
 
 def _alive_within(request: Request) -> timedelta:
