@@ -297,6 +297,47 @@ async def test_a_stopping_sender_gives_back_what_waits_and_another_sends_it(
         assert [attempt.attempt_number for attempt in delivery.attempts] == [1]
 
 
+async def test_deliveries_a_claim_took_as_the_sender_stopped_go_back_unsent(
+    database: Database, client: httpx.AsyncClient, auth: dict[str, str], receiver: Receiver
+) -> None:
+    """A stop that begins while a claim is in the database waits for no attempt the claim
+    then returns: started anyway, they would be cut off at once and recorded interrupted."""
+    org_id, endpoint_id, _ = await _endpoint(client, auth, receiver.url())
+    await _write(
+        database, Outbox(POLICY.max_attempts), _deliveries(org_id, endpoint_id, receiver.url(), 3)
+    )
+    sender = _sender(database)
+    claiming, go_on = asyncio.Event(), asyncio.Event()
+    claim = sender._claim
+
+    async def claim_held_until_the_stop_began(
+        wanted: int, *, surely_due: bool, events: bool
+    ) -> list[Outgoing]:
+        claiming.set()
+        await go_on.wait()
+        return await claim(wanted, surely_due=surely_due, events=events)
+
+    sender._claim = claim_held_until_the_stop_began  # type: ignore[method-assign]
+    await sender.start()  # its first claim takes the three, and is held
+    await asyncio.wait_for(claiming.wait(), 30)
+    stopping = asyncio.create_task(sender.stop(grace_s=5.0))
+
+    async def stop_began() -> bool:
+        return sender._stopping
+
+    await eventually(stop_began, timeout_s=30)
+    go_on.set()
+    await stopping
+
+    assert receiver.received == []
+    stored = await _stored(database)
+    assert len(stored) == 3
+    for delivery in stored:
+        assert delivery.attempts == []
+        assert (delivery.status_code, delivery.attempt_count) == ("pending", 0)
+        assert delivery.lease_expires_at is None
+
+
 async def test_a_stopping_sender_gives_an_attempt_in_flight_only_its_grace(
     database: Database, client: httpx.AsyncClient, auth: dict[str, str], receiver: Receiver
 ) -> None:

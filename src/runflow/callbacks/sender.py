@@ -253,7 +253,12 @@ class CallbackSender:
                 log.exception("callback_claim_failed")
                 claimed = []
             for outgoing in claimed:
-                self._launch(outgoing)
+                # A stop that began during the claim waits for none of these: they go back
+                # unsent, due at once, rather than start only to be cut off.
+                if self._stopping:
+                    self._results.put(_unsent(outgoing))
+                else:
+                    self._launch(outgoing)
             if len(claimed) < wanted:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
@@ -397,5 +402,6 @@ def _interrupted(outgoing: Outgoing) -> AttemptResult:
 
 
 def _unsent(outgoing: Outgoing) -> AttemptResult:
-    """A handed-over delivery never started: its lease given back, due again at once."""
+    """A delivery held here but never started (handed over, or claimed as the sender
+    stopped): its lease given back, due again at once."""
     return AttemptResult(outgoing.delivery_id, outgoing.attempt_number, utcnow(), Verdict.UNSENT)
