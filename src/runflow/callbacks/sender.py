@@ -133,10 +133,11 @@ class CallbackSender:
         """Stop claiming, give attempts in flight `grace_s` (what is left of the process's
         `RUNFLOW_SHUTDOWN_GRACE_S`), record the rest as interrupted: due again at once, with
         the same `webhook-id`."""
-        await self._listening.aclose()
+        # Nothing starts once this is set, whatever the awaits below let run meanwhile.
         self._stopping = True
         self._wake.set()
         self._slot_freed.set()
+        await self._listening.aclose()
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=grace_s)
         if self._pruner is not None:
