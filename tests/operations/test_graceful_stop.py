@@ -23,9 +23,11 @@ from tests.engine.polling import eventually
 from tests.served import BOOTSTRAP_KEY, restart_server, start_server, stop_server, wait_until_ready
 
 AUTH = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
-# Long enough that no slow run can finish within the grace, on any machine.
-SLOW_MS = 20_000
-# Far beyond grace + shutdown, far below SLOW_MS: a process that waited for its runs fails.
+# Long enough that no slow run can finish within the grace, even on a loaded machine (the
+# grace is 1 s); each test waits for it twice, once cut off and once run again to its end.
+SLOW_MS = 10_000
+# Far beyond grace + shutdown: a process that hangs fails here; one that waited for its runs
+# instead of handing them back fails the checks after it, which find them ended, not queued.
 EXIT_DEADLINE_S = 15.0
 SETTINGS = {"shutdown_grace_s": "1", "lease_s": "600", "callback_allow_cidrs": "127.0.0.0/8"}
 
