@@ -52,6 +52,7 @@ async def register_models(session: AsyncSession, specs: Sequence[ModelSpec] = ()
         )
     }
     org_ids: dict[str, uuid.UUID] = {}
+    registered: list[tuple[Model, ModelSpec]] = []
     for spec in (*BUILTIN_MODELS, *specs):
         if spec.owner not in org_ids:
             name = "Runflow" if spec.owner == BUILTIN_OWNER else None
@@ -62,11 +63,13 @@ async def register_models(session: AsyncSession, specs: Sequence[ModelSpec] = ()
             session.add(model)
         model.org_id = org_ids[spec.owner]
         _apply_spec(model, spec)
-        await session.flush()
-        await _replace_descriptive_rows(session, model, spec)
+        registered.append((model, spec))
     for model in existing.values():
         model.availability_status = UNAVAILABLE
+    # One flush for the whole catalog: its inserts go out a table at a time, not a model at
+    # a time (every app start registers it, each test's too).
     await session.flush()
+    await _replace_descriptive_rows(session, registered)
     forget_targets()
 
 
@@ -131,21 +134,27 @@ def _apply_spec(model: Model, spec: ModelSpec) -> None:
         model.pricing.append(rule)
 
 
-async def _replace_descriptive_rows(session: AsyncSession, model: Model, spec: ModelSpec) -> None:
+async def _replace_descriptive_rows(
+    session: AsyncSession, registered: Sequence[tuple[Model, ModelSpec]]
+) -> None:
+    model_ids = [model.id for model, _ in registered]
     for table in (ModelExample, FaqEntry):
-        await session.execute(delete(table).where(table.model_id == model.id))
-    session.add_all(
-        ModelExample(
-            model_id=model.id,
-            title=example.title,
-            description=example.description,
-            input=example.input,
-            sort_order=order,
+        await session.execute(delete(table).where(table.model_id.in_(model_ids)))
+    for model, spec in registered:
+        session.add_all(
+            ModelExample(
+                model_id=model.id,
+                title=example.title,
+                description=example.description,
+                input=example.input,
+                sort_order=order,
+            )
+            for order, example in enumerate(spec.examples)
         )
-        for order, example in enumerate(spec.examples)
-    )
-    session.add_all(
-        FaqEntry(model_id=model.id, question=entry.question, answer=entry.answer, sort_order=order)
-        for order, entry in enumerate(spec.faq)
-    )
+        session.add_all(
+            FaqEntry(
+                model_id=model.id, question=entry.question, answer=entry.answer, sort_order=order
+            )
+            for order, entry in enumerate(spec.faq)
+        )
     await session.flush()
