@@ -29,9 +29,11 @@ from runflow.engine.shutdown import Shutdown
 from runflow.errors import install_error_handlers
 from runflow.evaluations.router import router as evaluations_router
 from runflow.keyring.service import CURSOR_SECRET, service_secret
+from runflow.kit.routes import serve_routes
 from runflow.live.changes import changes_of, listening
 from runflow.live.router import router as live_router
 from runflow.logs import configure_logging
+from runflow.media.dependencies import open_media_library
 from runflow.media.router import router as media_router
 from runflow.metrics.router import router as metrics_router
 from runflow.middleware import AccessLog, BodySizeLimit
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         app.state.cursor_codec = CursorCodec(cursor_secret)
         app.state.outbox = outbox = Outbox.from_settings(settings)
         app.state.egress_guard = egress_guard(settings)
+        app.state.media_library = await open_media_library(settings, database)
         app.state.new_batches = GroupCommit(
             database,
             functools.partial(batches_service.insert_batches, outbox=outbox),
@@ -147,7 +150,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         status_router,
         metrics_router,
     ):
-        app.include_router(router)
+        serve_routes(app, router)
     install_dashboard(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)

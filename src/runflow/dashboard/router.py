@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runflow.dashboard import batches, catalog, evaluations, library, signin, webhooks
 from runflow.dashboard.api import ApiProblem
 from runflow.dashboard.page import FormRejected, SignInRequired, templates
+from runflow.kit.routes import serve_routes
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -50,7 +51,7 @@ def install(app: FastAPI) -> None:
     """Serve the dashboard from `app`: its pages, its files, its error pages and headers."""
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/dashboard/static", static, name="dashboard-static")
-    app.include_router(router)
+    serve_routes(app, router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:

@@ -7,23 +7,20 @@ SQLite's single writer cannot grant.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 
 from runflow.config import Settings
+from runflow.db.engine import Database
 from runflow.media.library import MediaLibrary, media_storage
 
 
-@asynccontextmanager
-async def media_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    library = MediaLibrary(settings, app.state.database, media_storage(settings))
+async def open_media_library(settings: Settings, database: Database) -> MediaLibrary:
+    """The app's library, its signing secret read or created, for `app.state.media_library`."""
+    library = MediaLibrary(settings, database, media_storage(settings))
     await library.signer()
-    app.state.media_library = library
-    yield
+    return library
 
 
 async def get_media_library(request: Request) -> MediaLibrary:

@@ -28,7 +28,7 @@ from runflow.errors import ERROR_RESPONSES, ErrorResponse, Forbidden, ForbiddenC
 from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, JsonBody, StrictJsonRoute
 from runflow.media import listing, repository, service
-from runflow.media.dependencies import Library, media_lifespan
+from runflow.media.dependencies import Library
 from runflow.media.schemas import (
     Folder,
     MediaPage,
@@ -45,7 +45,6 @@ router = APIRouter(
     tags=["Media"],
     responses=ERROR_RESPONSES,
     route_class=StrictJsonRoute,
-    lifespan=media_lifespan,
 )
 
 MediaIdPath = Annotated[uuid.UUID, Path(alias="id", title="Media Id")]

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from runflow.config import Settings
 from runflow.db.engine import Database
 from runflow.errors import install_error_handlers
+from runflow.kit.routes import serve_routes
 from runflow.metrics.router import router
 
 log = structlog.get_logger(__name__)
@@ -27,7 +28,7 @@ def metrics_app(settings: Settings, database: Database) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     install_error_handlers(app)
-    app.include_router(router)
+    serve_routes(app, router)
     return app
 
 
