@@ -15,36 +15,46 @@ are served."""
 
 def install_offline_docs(app: FastAPI) -> None:
     """Serve the two pages on an app built with `docs_url=None, redoc_url=None`."""
+    assert app.openapi_url is not None, "the docs pages show the OpenAPI document"
     app.mount(
         ASSETS_PATH, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-assets"
     )
+    # Module-level endpoints that read their app from the request: FastAPI caches facts about
+    # every endpoint function it serves, so one made per app would keep each app alive.
+    app.add_api_route("/docs", swagger_ui, include_in_schema=False)
+    app.add_api_route("/redoc", redoc, include_in_schema=False)
 
-    openapi_path = app.openapi_url
-    assert openapi_path is not None, "the docs pages show the OpenAPI document"
 
-    def prefix(request: Request) -> str:
-        # Behind a proxy that mounts the service under a path, links keep that path.
-        root_path: str = request.scope.get("root_path", "")
-        return root_path.rstrip("/")
+async def swagger_ui(request: Request) -> HTMLResponse:
+    app: FastAPI = request.app
+    return get_swagger_ui_html(
+        openapi_url=_openapi_url(request),
+        title=f"{app.title} - Swagger UI",
+        swagger_js_url=f"{_prefix(request)}{ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{_prefix(request)}{ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{_prefix(request)}{ASSETS_PATH}/favicon.png",
+        # No "valid" badge fetched from validator.swagger.io, whatever the layout.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=prefix(request) + openapi_path,
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{prefix(request)}{ASSETS_PATH}/swagger-ui-bundle.js",
-            swagger_css_url=f"{prefix(request)}{ASSETS_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{prefix(request)}{ASSETS_PATH}/favicon.png",
-            # No "valid" badge fetched from validator.swagger.io, whatever the layout.
-            swagger_ui_parameters={"validatorUrl": None},
-        )
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=prefix(request) + openapi_path,
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{prefix(request)}{ASSETS_PATH}/redoc.standalone.js",
-            redoc_favicon_url=f"{prefix(request)}{ASSETS_PATH}/favicon.png",
-            with_google_fonts=False,
-        )
+async def redoc(request: Request) -> HTMLResponse:
+    app: FastAPI = request.app
+    return get_redoc_html(
+        openapi_url=_openapi_url(request),
+        title=f"{app.title} - ReDoc",
+        redoc_js_url=f"{_prefix(request)}{ASSETS_PATH}/redoc.standalone.js",
+        redoc_favicon_url=f"{_prefix(request)}{ASSETS_PATH}/favicon.png",
+        with_google_fonts=False,
+    )
+
+
+def _prefix(request: Request) -> str:
+    # Behind a proxy that mounts the service under a path, links keep that path.
+    root_path: str = request.scope.get("root_path", "")
+    return root_path.rstrip("/")
+
+
+def _openapi_url(request: Request) -> str:
+    openapi_path: str = request.app.openapi_url
+    return _prefix(request) + openapi_path
