@@ -26,25 +26,23 @@ def install_offline_docs(app: FastAPI) -> None:
 
 
 async def swagger_ui(request: Request) -> HTMLResponse:
-    app: FastAPI = request.app
     return get_swagger_ui_html(
         openapi_url=_openapi_url(request),
-        title=f"{app.title} - Swagger UI",
-        swagger_js_url=f"{_prefix(request)}{ASSETS_PATH}/swagger-ui-bundle.js",
-        swagger_css_url=f"{_prefix(request)}{ASSETS_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{_prefix(request)}{ASSETS_PATH}/favicon.png",
+        title=f"{request.app.title} - Swagger UI",
+        swagger_js_url=_asset(request, "swagger-ui-bundle.js"),
+        swagger_css_url=_asset(request, "swagger-ui.css"),
+        swagger_favicon_url=_asset(request, "favicon.png"),
         # No "valid" badge fetched from validator.swagger.io, whatever the layout.
         swagger_ui_parameters={"validatorUrl": None},
     )
 
 
 async def redoc(request: Request) -> HTMLResponse:
-    app: FastAPI = request.app
     return get_redoc_html(
         openapi_url=_openapi_url(request),
-        title=f"{app.title} - ReDoc",
-        redoc_js_url=f"{_prefix(request)}{ASSETS_PATH}/redoc.standalone.js",
-        redoc_favicon_url=f"{_prefix(request)}{ASSETS_PATH}/favicon.png",
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=_asset(request, "redoc.standalone.js"),
+        redoc_favicon_url=_asset(request, "favicon.png"),
         with_google_fonts=False,
     )
 
@@ -58,3 +56,7 @@ def _prefix(request: Request) -> str:
 def _openapi_url(request: Request) -> str:
     openapi_path: str = request.app.openapi_url
     return _prefix(request) + openapi_path
+
+
+def _asset(request: Request, name: str) -> str:
+    return f"{_prefix(request)}{ASSETS_PATH}/{name}"
