@@ -56,7 +56,7 @@ from sqlalchemy.engine import Dialect
 from bench.processes import free_port, start, stop, wait_ready
 from runflow.auth import service as auth_service
 from runflow.auth.dependencies import Principal
-from runflow.auth.models import Role
+from runflow.auth.roles import Role
 from runflow.batches.items import ITEMS, list_items
 from runflow.batches.models import Batch, BatchItem, BatchStatus
 from runflow.batches.schemas import MAX_ITEMS

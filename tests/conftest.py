@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from runflow.app import create_app
 from runflow.auth import service as auth_service
-from runflow.auth.models import Role
+from runflow.auth.roles import Role
 from runflow.callbacks.outbox import Outbox
 from runflow.config import Settings
 from runflow.db.engine import Database

@@ -1,4 +1,9 @@
-"""The `runflow` command: serve, worker, migrate, workers, keys, credits."""
+"""The `runflow` command: serve, worker, migrate, workers, keys, credits.
+
+Only the command that runs loads what it needs (the database layer, the web stack, the
+engine): `runflow --help`, or a mistyped option, answers in a fraction of a second rather
+than after importing the whole service.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +14,18 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from runflow.auth import service as auth_service
-from runflow.auth.models import Role
-from runflow.bootstrap import migrate_database, open_database
-from runflow.callbacks.outbox import Outbox
-from runflow.catalog.models_file import ModelsFileError, load_models_files
-from runflow.config import Settings
-from runflow.credits import refunds
-from runflow.credits import service as credits_service
-from runflow.kit.clock import utcnow
+from runflow.auth.roles import Role
 from runflow.kit.money import format_money
-from runflow.logs import configure_logging
-from runflow.workers import registry as workers_registry
-from runflow.workers.models import Worker
-from runflow.workers.patterns import BadPattern, ModelPatterns
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from runflow.config import Settings
+    from runflow.workers.models import Worker
 
 T = TypeVar("T")
 
@@ -43,8 +39,22 @@ def _run(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
+def _settings(log_level: str | None = None) -> Settings:
+    """The service's settings, from the environment, with logging configured (at `log_level`
+    when given, else at the configured level)."""
+    from runflow.config import Settings
+    from runflow.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(log_level or settings.log_level, settings.log_format)
+    return settings
+
+
 def _check_models_files(settings: Settings) -> None:
     """Refuse to start on a bad models file or `--models` pattern, with one message."""
+    from runflow.catalog.models_file import ModelsFileError, load_models_files
+    from runflow.workers.patterns import BadPattern, ModelPatterns
+
     try:
         load_models_files(settings.models)
         ModelPatterns.parse(settings.worker_models)
@@ -78,10 +88,9 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the HTTP API. With SQLite (the default) the database is created and migrated."""
-    settings = Settings()
+    settings = _settings()
     settings.host = host or settings.host
     settings.port = port or settings.port
-    configure_logging(settings.log_level, settings.log_format)
     _check_models_files(settings)
     if workers > 1 and settings.is_sqlite:
         typer.echo(
@@ -94,6 +103,8 @@ def serve(
 
     if workers > 1:
         if migrate:
+            from runflow.bootstrap import migrate_database
+
             _run(migrate_database(settings))
         serving.serve_processes(settings, workers)
     else:
@@ -127,7 +138,7 @@ def worker(
 
     Start as many as you need, on as many machines, against one PostgreSQL database.
     """
-    settings = Settings()
+    settings = _settings()
     if concurrency is not None:
         settings.worker_concurrency = concurrency
     if models is not None:
@@ -136,7 +147,6 @@ def worker(
         settings.worker_metrics_port = metrics_port
     if settings.worker_concurrency <= 0:
         raise typer.BadParameter("a worker needs a concurrency of at least 1")
-    configure_logging(settings.log_level, settings.log_format)
     _check_models_files(settings)
     from runflow import serving  # the engine and the models: only the serving commands load it
 
@@ -148,10 +158,10 @@ def worker(
 def migrate() -> None:
     """Bring the database schema to the latest revision and register the catalog (the
     built-in models and those of RUNFLOW_MODELS)."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    _check_models_files(settings)
+    from runflow.bootstrap import migrate_database
 
+    settings = _settings()
+    _check_models_files(settings)
     _run(migrate_database(settings))
     typer.echo("database is at the latest revision", err=True)
 
@@ -161,8 +171,14 @@ def list_workers(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List the engine processes: id, host, the models each serves, runs in flight, last seen."""
-    settings = Settings()
-    configure_logging("WARNING", settings.log_format)
+    from rich.console import Console
+    from rich.table import Table
+
+    from runflow.bootstrap import open_database
+    from runflow.kit.clock import utcnow
+    from runflow.workers import registry as workers_registry
+
+    settings = _settings("WARNING")
 
     async def run() -> list[Worker]:
         database = await open_database(settings, migrate=settings.is_sqlite, catalog=False)
@@ -211,8 +227,11 @@ def list_workers(
 
 def _in_transaction(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """`action` in one transaction of the configured database; an unknown org exits 1."""
-    settings = Settings()
-    configure_logging("WARNING", settings.log_format)
+    from runflow.bootstrap import open_database
+    from runflow.credits import refunds
+    from runflow.credits import service as credits_service
+
+    settings = _settings("WARNING")
 
     async def run() -> T:
         database = await open_database(settings, migrate=settings.is_sqlite, catalog=False)
@@ -251,6 +270,9 @@ def create_key(
     ] = False,
 ) -> None:
     """Create an API key and print it, alone, on stdout. It is shown only this once."""
+    from runflow.auth import service as auth_service
+    from runflow.config import Settings
+
     enforced = Settings().credits_enforced
 
     async def issue(session: AsyncSession) -> str:
@@ -273,6 +295,8 @@ OrgSlug = Annotated[str, typer.Option("--org", help="Organization slug.")]
 
 
 def _amount(text: str) -> Decimal:
+    from runflow.credits import service as credits_service
+
     try:
         return credits_service.parse_amount(text)
     except ValueError as exc:
@@ -288,6 +312,8 @@ def grant_credits(
     description: Annotated[str | None, typer.Option(help="Shown on the ledger row.")] = None,
 ) -> None:
     """Add credits to an organization's balance, with a `grant` row in its ledger."""
+    from runflow.credits import service as credits_service
+
     row = _in_transaction(lambda session: credits_service.grant(session, org, amount, description))
     typer.echo(f"granted {format_money(amount)}; balance {format_money(row.balance_after)}")
 
@@ -316,6 +342,10 @@ def adjust_credits(
     """Correct an organization's balance either way, with an `adjustment` row saying why."""
     if not description.strip():
         raise typer.BadParameter("say why the balance is adjusted", param_hint="--description")
+    from runflow.callbacks.outbox import Outbox
+    from runflow.config import Settings
+    from runflow.credits import service as credits_service
+
     # A delivery of `credits.low` written here is sent by the service's sender.
     outbox = Outbox.from_settings(Settings())
     row = _in_transaction(
@@ -336,6 +366,8 @@ def refund_credits(
     Less earlier refunds, so nothing is refunded twice; one `refund` row per run."""
     if (run is None) == (batch is None):
         raise typer.BadParameter("give --run or --batch (one of them)")
+    from runflow.credits import service as credits_service
+
     refunded = _in_transaction(
         lambda session: credits_service.refund(
             session, org, run_id=run, batch_id=batch, description=description
@@ -362,6 +394,8 @@ def enforce_credits(
 
     When on, a create whose estimate exceeds the balance less what is reserved is refused with
     402 INSUFFICIENT_CREDITS."""
+    from runflow.credits import service as credits_service
+
     enforced = switch is Switch.ON
     _in_transaction(lambda session: credits_service.enforce(session, org, enforced))
     typer.echo(f"credits enforcement is {switch.value} for {org}")
@@ -375,6 +409,8 @@ def set_low_balance_threshold(
     ],
 ) -> None:
     """Set the balance under which `credits.low` fires (once per crossing), or turn it off."""
+    from runflow.credits import service as credits_service
+
     threshold = None if amount == "off" else _amount(amount)
     _in_transaction(lambda session: credits_service.set_threshold(session, org, threshold))
     shown = "off" if threshold is None else format_money(threshold)

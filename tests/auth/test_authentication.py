@@ -17,7 +17,8 @@ from sqlalchemy import select, text, update
 
 from runflow.auth import repository as auth_repository
 from runflow.auth import service as auth_service
-from runflow.auth.models import ApiKey, Org, Role, User
+from runflow.auth.models import ApiKey, Org, User
+from runflow.auth.roles import Role
 from runflow.db.engine import Database
 from runflow.kit.clock import utcnow
 from tests.conftest import MakeKey, RowCounts

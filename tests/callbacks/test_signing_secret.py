@@ -9,7 +9,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from runflow.auth.models import Role
+from runflow.auth.roles import Role
 from tests.callbacks.helpers import batch_with_callback, finished_delivery, signing_secret
 from tests.callbacks.receiver import Receiver
 from tests.conftest import MakeKey

@@ -15,7 +15,7 @@ import pytest
 from bench.calibration import photo
 from PIL import Image
 
-from runflow.auth.models import Role
+from runflow.auth.roles import Role
 from tests.batches.helpers import assert_error, error_locs
 from tests.callbacks.receiver import Receiver
 from tests.conftest import MakeKey, RowCounts

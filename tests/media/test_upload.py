@@ -9,7 +9,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from runflow.auth.models import Role
+from runflow.auth.roles import Role
 from runflow.config import Settings
 from runflow.db.engine import Database
 from tests.conftest import MakeKey

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from runflow.auth.models import Role
+from runflow.auth.roles import Role
 from runflow.db.engine import Database
 from runflow.webhooks.catalogue import EventType
 from runflow.webhooks.endpoints import MAX_ENDPOINTS_PER_ORG

@@ -23,8 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth.keys import lookup_prefix, token_matches
-from runflow.auth.models import Role
 from runflow.auth.repository import KeyHolder, find_key_holder
+from runflow.auth.roles import Role
 from runflow.db.dependencies import ReadSession, get_database
 from runflow.errors import Forbidden, ForbiddenCode, Unauthorized
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -11,13 +10,6 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runflow.db.base import Base, CreatedAtMixin, IdMixin
-
-
-class Role(enum.StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    DEVELOPER = "developer"
-    VIEWER = "viewer"
 
 
 class Org(IdMixin, CreatedAtMixin, Base):

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runflow.auth import repository
 from runflow.auth.keys import KeyMaterial, generate_key, material_for
-from runflow.auth.models import ApiKey, Membership, Org, Role, User
+from runflow.auth.models import ApiKey, Membership, Org, User
+from runflow.auth.roles import Role
 from runflow.kit.clock import utcnow
 
 BOOTSTRAP_ORG_SLUG = "default"
