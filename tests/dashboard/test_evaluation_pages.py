@@ -79,15 +79,14 @@ async def test_evaluate_a_media_id(
     verdict = await _verdict(client, created.headers["location"])
     assert "score" in verdict
 
-    # A media id is looked up when the evaluation runs, as for any model input.
+    # A media id that is not the org's is refused next to the field, as the API refuses it.
     missing = await client.post(
         "/dashboard/evaluations",
         data={"csrf_token": token, "image": "01234567-89ab-7def-8123-456789abcdef"},
     )
-    assert missing.status_code == 303
-    failed = await _verdict(client, missing.headers["location"])
-    assert "status-failed" in failed
-    assert "does not exist" in failed
+    assert missing.status_code == 422, missing.text
+    assert 'id="image-error"' in missing.text
+    assert "does not exist" in missing.text
 
 
 async def _rows(database: Database) -> tuple[int, int]:

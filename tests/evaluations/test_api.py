@@ -281,3 +281,41 @@ async def test_an_idempotency_key_makes_one_evaluation(
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert len((await client.get("/v1/evaluations", headers=auth)).json()["items"]) == 1
+
+
+async def test_another_orgs_media_is_refused_and_never_signed(
+    client: httpx.AsyncClient, auth: dict[str, str], make_key: MakeKey, row_counts: RowCounts
+) -> None:
+    """A signed URL lets anyone read the bytes: an evaluation naming another org's media id
+    is refused, and one that names it anyway (a plain run of the model) gets no URL."""
+    theirs = await uploaded(client, auth, SHARP)
+    ours = await uploaded(client, auth, BLANK)
+    other = {"Authorization": f"Bearer {await make_key(org='globex', email='x@globex.test')}"}
+    before = await row_counts()
+    refused = assert_error(
+        await client.post("/v1/evaluations", json={"image": theirs["id"]}, headers=other),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert error_locs(refused) == [["body", "image"]]
+    assert await row_counts() == before
+
+    # The runs' path takes any media id, and the engine refuses another org's at start.
+    run = await client.post(
+        "/v1/models/runflow/image-quality/runs",
+        json={"input": {"image": theirs["id"]}},
+        headers=other,
+    )
+    assert run.status_code == 201, run.text
+    queued = (await client.get(f"/v1/evaluations/{run.json()['id']}", headers=other)).json()
+    assert queued["image_url"] is None
+    done = await _finished(client, other, run.json()["id"])
+    assert done["failure_code"] == "INPUT_FETCH_FAILED"
+    assert done["image_url"] is None
+    (listed,) = (await client.get("/v1/evaluations", headers=other)).json()["items"]
+    assert listed["id"] == done["id"]
+    assert listed["image_url"] is None
+
+    # The owner's own evaluation of its media is signed as before.
+    own = await _evaluate(client, auth, image=ours["id"])
+    assert (await download(client, own["image_url"])).content == BLANK

@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from runflow.db.engine import Database
 from runflow.webhooks.models import Event
 from tests.callbacks.receiver import Receiver
+from tests.conftest import MakeKey
 from tests.engine.polling import create_batch, eventually, terminal_batch, terminal_run
+from tests.media.helpers import uploaded
 from tests.webhooks.helpers import create_endpoint, events_of, received_types, types_of, verify
 
 pytestmark = pytest.mark.engine(worker_concurrency=8, callback_retry_delays=(0.1,))
@@ -144,6 +146,26 @@ async def test_an_evaluation_is_told_as_evaluation_completed_and_its_run(
     assert evaluation["passed"] == shown["passed"]
     assert evaluation["score"] == shown["score"]
     assert evaluation["issues"] == shown["issues"]
+    assert evaluation["image_url"] is not None  # the image, stored as the org's own media
+
+
+async def test_an_evaluation_of_another_orgs_media_is_told_without_its_url(
+    client: httpx.AsyncClient, auth: dict[str, str], make_key: MakeKey
+) -> None:
+    theirs = await uploaded(client, auth, _png(64, 64))
+    other = {"Authorization": f"Bearer {await make_key(org='globex', email='x@globex.test')}"}
+    async with Receiver() as receiver:
+        await create_endpoint(client, other, receiver.url(), ["evaluation.completed"])
+        response = await client.post(
+            "/v1/models/runflow/image-quality/runs",
+            json={"input": {"image": theirs["id"]}},
+            headers=other,
+        )
+        assert response.status_code == 201, response.text
+        (got,) = await received_types(receiver, ["evaluation.completed"])
+    evaluation = json.loads(got.body)["data"]
+    assert evaluation["failure_code"] == "INPUT_FETCH_FAILED"
+    assert evaluation["image_url"] is None
 
 
 async def test_another_orgs_events_are_not_found(

@@ -79,13 +79,15 @@ async def list_evaluations(
         where=(Run.org_id == org_id) & (Run.model_id == model_id),
     )
     fields = listed.request.fields
+    inputs = [row["input"] for row in listed.rows if "input" in row]
+    image_urls = await shape.ImageUrls.of(session, signer, url_ttl, inputs)
     items = []
     for values, row in zip(listed.values, listed.rows, strict=True):
         computed: dict[str, Any] = {}
         if "output" in row:
             computed |= shape.output_fields(row["output"])
         if "input" in row:
-            computed |= shape.input_fields(row["input"], signer, url_ttl)
+            computed |= shape.input_fields(row["input"], org_id, image_urls)
         if "links" in fields:
             computed["links"] = shape.links(row["id"])
         chosen = {name: value for name, value in computed.items() if name in fields}

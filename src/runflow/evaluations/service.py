@@ -16,7 +16,7 @@ from runflow.catalog.dispatch import dispatch_target
 from runflow.catalog.specs import BUILTIN_OWNER
 from runflow.errors import NotFound, ValidationFailed
 from runflow.evaluations.schemas import EvaluationCreate, EvaluationRead
-from runflow.evaluations.shape import RUN_FIELDS, evaluation_read
+from runflow.evaluations.shape import RUN_FIELDS, ImageUrls, evaluation_read, image_media_id
 from runflow.kit.egress import EgressGuard
 from runflow.media.signing import UrlSigner
 from runflow.runs import repository
@@ -62,8 +62,18 @@ async def create_evaluation(
     signer: UrlSigner,
     url_ttl: timedelta,
 ) -> EvaluationRead:
+    given = model_input(request)
+    image_urls = await ImageUrls.of(session, signer, url_ttl, [given])
+    if (media_id := image_media_id(given)) and image_urls.url(principal.org_id, media_id) is None:
+        # Refused now rather than failed when the run starts: nothing of it is created.
+        error = {
+            "loc": ["body", "image"],
+            "msg": f"media {media_id} does not exist",
+            "type": "value",
+        }
+        raise ValidationFailed("The evaluation is invalid; nothing was created.", errors=[error])
     run_request = RunCreate.model_construct(
-        input=model_input(request),
+        input=given,
         metadata=request.metadata,
         callback_url=request.callback_url,
         client_ref=None,
@@ -76,7 +86,7 @@ async def create_evaluation(
         errors = [{**error, "loc": _body_loc(error["loc"])} for error in failed.errors or []]
         message = "The evaluation is invalid; nothing was created."
         raise ValidationFailed(message, errors=errors) from None
-    return evaluation_read(run.model_dump(), signer, url_ttl)
+    return evaluation_read(run.model_dump(), image_urls)
 
 
 async def read_evaluation(
@@ -92,4 +102,5 @@ async def read_evaluation(
     run = found[0]
     # The mapping a listed row gives: `metadata` is the ORM's `metadata_`.
     values = {name: getattr(run, name) for name in (*RUN_FIELDS, "input", "output")}
-    return evaluation_read({**values, "metadata": run.metadata_}, signer, url_ttl)
+    image_urls = await ImageUrls.of(session, signer, url_ttl, [run.input])
+    return evaluation_read({**values, "metadata": run.metadata_}, image_urls)

@@ -4,24 +4,58 @@ from the run's output, the image and criteria from its input."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from runflow.evaluations.issues import IssueCode
 from runflow.evaluations.schemas import Criteria, EvaluationRead, IssueRead
+from runflow.media import repository as media_repository
 from runflow.media.signing import UrlSigner
 
 
-def evaluation_read(
-    run: Mapping[str, Any], signer: UrlSigner, url_ttl: timedelta
-) -> EvaluationRead:
+@dataclass(frozen=True)
+class ImageUrls:
+    """Signed URLs for the images of evaluations, only ever of media of the evaluation's own org.
+
+    A signed URL lets anyone read the bytes, and an evaluation's input may name any media id:
+    the engine refuses another org's when the run starts, but until then (and for ever, on the
+    run that failed so) the id sits in the input. So each URL is signed only after checking
+    the media's org, for every evaluation shown in one query.
+    """
+
+    signer: UrlSigner
+    ttl: timedelta
+    owners: Mapping[uuid.UUID, uuid.UUID]  # media id → its org
+
+    @classmethod
+    async def of(
+        cls,
+        session: AsyncSession,
+        signer: UrlSigner,
+        ttl: timedelta,
+        inputs: Iterable[Mapping[str, Any]],
+    ) -> ImageUrls:
+        """For the evaluations of these run inputs."""
+        media_ids = {media_id for given in inputs if (media_id := image_media_id(given))}
+        return cls(signer, ttl, await media_repository.media_owners(session, media_ids))
+
+    def url(self, org_id: uuid.UUID, media_id: uuid.UUID) -> str | None:
+        if self.owners.get(media_id) != org_id:
+            return None
+        return self.signer.content_url(media_id, self.ttl)[0]
+
+
+def evaluation_read(run: Mapping[str, Any], image_urls: ImageUrls) -> EvaluationRead:
     """The evaluation of a run's columns (as a mapping: an ORM row's or a listed row's)."""
     return EvaluationRead.model_validate(
         {
             **{name: run[name] for name in (*RUN_FIELDS, "metadata")},
             **output_fields(run["output"]),
-            **input_fields(run["input"], signer, url_ttl),
+            **input_fields(run["input"], run["org_id"], image_urls),
             "links": links(run["id"]),
         }
     )
@@ -51,11 +85,13 @@ def output_fields(output: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def input_fields(given: Mapping[str, Any], signer: UrlSigner, url_ttl: timedelta) -> dict[str, Any]:
+def input_fields(
+    given: Mapping[str, Any], org_id: uuid.UUID, image_urls: ImageUrls
+) -> dict[str, Any]:
     """The image's media id (once the engine has stored it) and signed URL, the prompt and
     the criteria, from the run's stored input."""
-    media_id = _media_id(given.get("image"))
-    image_url = None if media_id is None else signer.content_url(media_id, url_ttl)[0]
+    media_id = image_media_id(given)
+    image_url = None if media_id is None else image_urls.url(org_id, media_id)
     ignore = [code for code in str(given.get("ignore") or "").split(",") if code]
     criteria = Criteria(
         min_score=given.get("min_score", 0.5),
@@ -71,7 +107,9 @@ def input_fields(given: Mapping[str, Any], signer: UrlSigner, url_ttl: timedelta
     }
 
 
-def _media_id(image: object) -> uuid.UUID | None:
+def image_media_id(given: Mapping[str, Any]) -> uuid.UUID | None:
+    """The media id the input's image names, if it names one."""
+    image = given.get("image")
     if not isinstance(image, str):
         return None
     try:

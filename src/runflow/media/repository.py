@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -25,6 +25,16 @@ async def get_media(session: AsyncSession, org_id: uuid.UUID, media_id: uuid.UUI
 async def get_media_any_org(session: AsyncSession, media_id: uuid.UUID) -> Media | None:
     """For signed URLs only: the signature, not an org, is what grants access."""
     return await session.get(Media, media_id)
+
+
+async def media_owners(
+    session: AsyncSession, media_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The org of each of `media_ids` that exists, in one query (none when there are none)."""
+    if not media_ids:
+        return {}
+    rows = await session.execute(select(Media.id, Media.org_id).where(Media.id.in_(media_ids)))
+    return {media_id: org_id for media_id, org_id in rows}
 
 
 async def delete_media(session: AsyncSession, media: Media) -> None:

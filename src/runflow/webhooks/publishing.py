@@ -29,7 +29,7 @@ from runflow.catalog.models import Model
 from runflow.catalog.specs import BUILTIN_OWNER
 from runflow.engine.models import NodeRun, RunLog
 from runflow.evaluations.schemas import EvaluationRead
-from runflow.evaluations.shape import evaluation_read
+from runflow.evaluations.shape import ImageUrls, evaluation_read
 from runflow.keyring.service import service_secret
 from runflow.media.signing import MEDIA_URL_SECRET, UrlSigner
 from runflow.runs.models import Run
@@ -72,7 +72,7 @@ async def publish_run_endings(
         subscribed.wants(row["org_id"], EventType.EVALUATION_COMPLETED) for row in rows
     )
     evaluation_model = await _evaluation_model(session) if evaluations_wanted else None
-    signer: UrlSigner | None = None
+    image_urls: ImageUrls | None = None
     events: list[NewEvent] = []
     for row in rows:
         org_id, run_id, batch_id = row["org_id"], row["id"], row["batch_id"]
@@ -85,8 +85,12 @@ async def publish_run_endings(
         if row["model_id"] == evaluation_model and subscribed.wants(
             org_id, EventType.EVALUATION_COMPLETED
         ):
-            signer = signer or await _signer(session, outbox)
-            evaluation = evaluation_read(dict(row), signer, outbox.media_url_ttl)
+            if image_urls is None:
+                evaluated = [r["input"] for r in rows if r["model_id"] == evaluation_model]
+                signer = await _signer(session, outbox)
+                ttl = outbox.media_url_ttl
+                image_urls = await ImageUrls.of(session, signer, ttl, evaluated)
+            evaluation = evaluation_read(dict(row), image_urls)
             events.append(
                 NewEvent(
                     org_id,
