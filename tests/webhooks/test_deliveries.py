@@ -42,6 +42,9 @@ async def test_one_history_holds_callbacks_and_endpoint_deliveries(
     assert delivered["event_id"] == endpoint_receiver.received[0].webhook_id
     by_endpoint = await deliveries(client, auth, f'endpoint_id = "{endpoint["id"]}"')
     assert [d["id"] for d in by_endpoint] == [delivered["id"]]
+    linked = await client.get(endpoint["links"]["deliveries"], headers=auth)
+    assert linked.status_code == 200, linked.text
+    assert [d["id"] for d in linked.json()["items"]] == [delivered["id"]]
     callbacks_only = await deliveries(client, auth, "endpoint_id = null")
     assert [d["id"] for d in callbacks_only] == [callback["id"]]
     detail = (await client.get(delivered["links"]["self"], headers=auth)).json()

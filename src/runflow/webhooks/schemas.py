@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -133,10 +134,11 @@ class WebhookEndpointList(CursorPage):
 
 def endpoint_links(endpoint_id: uuid.UUID) -> dict[str, str]:
     base = f"/v1/webhooks/endpoints/{endpoint_id}"
+    deliveries = urlencode({"q": f'endpoint_id = "{endpoint_id}"'})
     return {
         "self": base,
         "secret": f"{base}/secret",
-        "deliveries": f"/v1/webhooks/deliveries?q=endpoint_id:{endpoint_id}",
+        "deliveries": f"/v1/webhooks/deliveries?{deliveries}",
     }
 
 
