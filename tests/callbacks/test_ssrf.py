@@ -105,7 +105,7 @@ async def test_an_attempt_to_ipv4_inside_ipv6_is_refused_before_it_connects(
 ) -> None:
     async with Receiver() as receiver, delivery_session(4, 4) as session:
         url = f"http://[{address}]:{receiver.port}/hook"
-        outgoing = Outgoing(uuid.uuid4(), 1, url, b"{}", ())
+        outgoing = Outgoing(uuid.uuid4(), 1, url, b"{}", (), max_attempts=1)
         result = await attempt_delivery(session, EgressGuard(), outgoing, timeout_s=2)
 
     assert result.verdict is Verdict.GIVE_UP
@@ -118,7 +118,7 @@ async def test_every_attempt_checks_the_address_again() -> None:
     """A URL accepted once (loopback allowed then) is refused at the attempt when the guard
     no longer allows it: no request leaves, the refusal is final."""
     async with Receiver() as receiver, delivery_session(4, 4) as session:
-        outgoing = Outgoing(uuid.uuid4(), 1, receiver.url(), b"{}", ())
+        outgoing = Outgoing(uuid.uuid4(), 1, receiver.url(), b"{}", (), max_attempts=1)
         result = await attempt_delivery(session, EgressGuard(), outgoing, timeout_s=2)
         # Generous: the receiver answers at once, but a loaded machine may be slow to run it.
         allowed = await attempt_delivery(

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from runflow.app import create_app
 from runflow.config import Settings
 from tests.batches.helpers import create_batch
-from tests.callbacks.receiver import Receiver
+from tests.callbacks.receiver import Receiver, Reply
 from tests.engine.polling import eventually, terminal_batch
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -82,6 +82,29 @@ async def test_a_batch_is_counted_and_timed(
     assert grew(before, after, "runflow_http_request_duration_seconds_count", **created) == 1
     assert value(after, "runflow_runs_queued", **echo) == 0
     assert value(after, "runflow_runs_running", **echo) == 0
+
+
+@pytest.mark.engine(callback_retry_delays=(0.05, 0.05))
+async def test_a_callback_that_runs_out_of_retries_is_counted_as_given_up(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Three attempts, each answered 500: two `retry`, then `give_up` (the last one)."""
+    async with Receiver(default=Reply(status=500)) as receiver:
+        before = await scrape(client)
+        batch = await create_batch(client, auth, [{"message": "ok"}], callback_url=receiver.url())
+        await terminal_batch(client, auth, batch["id"], timeout_s=120)
+
+        async def given_up() -> Samples | None:
+            now = await scrape(client)
+            counted = {"kind": "callback", "outcome": "give_up"}
+            return now if grew(before, now, "runflow_delivery_attempts_total", **counted) else None
+
+        after: Samples = await eventually(given_up, timeout_s=120)
+    assert len(receiver.received) == 3
+    attempts = "runflow_delivery_attempts_total"
+    assert grew(before, after, attempts, kind="callback", outcome="retry") == 2
+    assert grew(before, after, attempts, kind="callback", outcome="give_up") == 1
+    assert grew(before, after, attempts, kind="callback", outcome="delivered") == 0
 
 
 async def test_queue_depth_is_read_from_the_database(

@@ -47,6 +47,8 @@ class Outgoing:
     callback_url: str
     body: bytes
     secrets: tuple[tuple[uuid.UUID, str], ...]
+    # The delivery's last attempt is this one when `attempt_number` reaches it.
+    max_attempts: int
     # An endpoint delivery's event id: the same on every endpoint, retry and redelivery.
     event_id: uuid.UUID | None = None
     endpoint_id: uuid.UUID | None = None

@@ -203,6 +203,7 @@ class Outbox:
                 callback_url=delivery.callback_url,
                 body=delivery.payload_bytes,
                 secrets=secrets.get(delivery.endpoint_id, ()) if delivery.endpoint_id else (),
+                max_attempts=self.max_attempts,
                 event_id=delivery.event_id,
                 endpoint_id=delivery.endpoint_id,
             )

@@ -232,6 +232,7 @@ async def claim_due_deliveries(
                     else own_secrets.get(row.endpoint_id, [])
                 )
             ),
+            max_attempts=row.max_attempts,
             event_id=row.event_id,
             endpoint_id=row.endpoint_id,
         )

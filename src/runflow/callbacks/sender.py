@@ -348,9 +348,12 @@ class CallbackSender:
                 status_code=result.status_code,
                 reason=result.reason_code,
             )
+        outcome = result.verdict
+        if outcome is Verdict.RETRY and outgoing.attempt_number >= outgoing.max_attempts:
+            outcome = Verdict.GIVE_UP  # no retry left: the delivery fails for good
         metrics.delivery_attempted(
             "endpoint" if outgoing.endpoint_id is not None else "callback",
-            result.verdict,
+            outcome,
             None if result.response_time_ms is None else result.response_time_ms / 1000,
         )
         self._results.put(result)
