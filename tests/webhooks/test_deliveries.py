@@ -163,6 +163,27 @@ async def test_the_test_event_goes_to_that_endpoint_alone(
     assert bystander.received == []
 
 
+async def test_a_test_event_with_an_idempotency_key_is_sent_once(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    async with Receiver() as receiver:
+        endpoint = await create_endpoint(client, auth, receiver.url(), ["*"])
+        path = f"/v1/webhooks/endpoints/{endpoint['id']}/test"
+        headers = {**auth, "Idempotency-Key": "test-once"}
+        first = await client.post(path, headers=headers)
+        again = await client.post(path, headers=headers)
+        assert first.status_code == again.status_code == 202, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json()["id"] == first.json()["id"]
+        await settled(client, auth, f'id = "{first.json()["id"]}"', 1, "succeeded")
+        # Another key is another test event.
+        other = await client.post(path, headers={**auth, "Idempotency-Key": "test-twice"})
+        assert other.json()["id"] != first.json()["id"]
+        await received_types(receiver, ["webhook.test", "webhook.test"])
+    tests = await deliveries(client, auth, 'event_type = "webhook.test"')
+    assert len(tests) == 2
+
+
 @pytest.mark.engine(
     worker_concurrency=8, callback_retry_delays=(0.05,) * 30, webhook_disable_after_s=0.3
 )

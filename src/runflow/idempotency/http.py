@@ -23,15 +23,17 @@ async def create_once(
     body: BaseModel | None,
     create: Callable[[], Awaitable[BaseModel]],
     after_commit: Callable[[], None] | None = None,
+    status_code: int = status.HTTP_201_CREATED,
 ) -> Response:
-    """201 with what `create()` made, or the stored response of an earlier identical request.
+    """`status_code` (201) with what `create()` made, or the stored response of an earlier
+    identical request.
 
     `after_commit` runs once the response is out — after the session committed — and only
     when something new was created (e.g. waking the dispatcher for the queued runs).
     """
 
     async def created() -> tuple[int, dict[str, object]]:
-        return status.HTTP_201_CREATED, (await create()).model_dump(mode="json")
+        return status_code, (await create()).model_dump(mode="json")
 
     stored = await run_once(
         session,

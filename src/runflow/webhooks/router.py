@@ -210,12 +210,29 @@ def _accepted(body: dict[str, object], outbox: CallbackOutbox) -> JSONResponse:
     response_model=WebhookDeliveryDetail,
 )
 async def test_endpoint(
-    endpoint_id: EndpointId, session: WriteSession, principal: Writer, outbox: CallbackOutbox
+    endpoint_id: EndpointId,
+    request: Request,
+    session: WriteSession,
+    principal: Writer,
+    outbox: CallbackOutbox,
+    idempotency_key: IdempotencyKey,
 ) -> Response:
     """A `webhook.test` event to this endpoint alone, sent now; poll the delivery to see it."""
-    event_id = await endpoints.send_test_event(session, principal, endpoint_id, outbox)
-    delivery = await deliveries.read_delivery_of_event(session, principal, event_id, endpoint_id)
-    return _accepted(delivery.model_dump(mode="json"), outbox)
+
+    async def send() -> WebhookDeliveryDetail:
+        event_id = await endpoints.send_test_event(session, principal, endpoint_id, outbox)
+        return await deliveries.read_delivery_of_event(session, principal, event_id, endpoint_id)
+
+    return await create_once(
+        request,
+        session,
+        org_id=principal.org_id,
+        key=idempotency_key,
+        body=None,
+        create=send,
+        after_commit=outbox.notify_sender,
+        status_code=status.HTTP_202_ACCEPTED,
+    )
 
 
 @router.post(

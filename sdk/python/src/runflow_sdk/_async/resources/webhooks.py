@@ -116,10 +116,15 @@ class AsyncWebhookEndpoints(AsyncResource):
         )
 
     @operation("testWebhookEndpoint")
-    async def test(self, endpoint_id: Id) -> WebhookDeliveryDetail:
-        """Send a `webhook.test` event to the endpoint now."""
-        return await self._client.request(
-            WebhookDeliveryDetail, "POST", f"/v1/webhooks/endpoints/{endpoint_id}/test"
+    async def test(
+        self, endpoint_id: Id, *, idempotency_key: str | None = None
+    ) -> WebhookDeliveryDetail:
+        """Send a `webhook.test` event to the endpoint now (once, however often retried)."""
+        return await self._client.create(
+            WebhookDeliveryDetail,
+            f"/v1/webhooks/endpoints/{endpoint_id}/test",
+            None,
+            idempotency_key,
         )
 
     @operation("recoverWebhookEndpoint")
