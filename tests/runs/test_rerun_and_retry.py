@@ -59,12 +59,14 @@ async def test_a_run_of_a_batch_reruns_on_its_own_once_per_idempotency_key(
 
     first = await client.post(f"/v1/runs/{run_id}/rerun", json={}, headers=keyed)
     replay = await client.post(f"/v1/runs/{run_id}/rerun", json={}, headers=keyed)
+    # Every field is optional, and so is the body: none is the same request as `{}`.
+    bare = await client.post(f"/v1/runs/{run_id}/rerun", headers=keyed)
     other = await client.post(
         f"/v1/runs/{run_id}/rerun", json={"input": {"message": "x"}}, headers=keyed
     )
 
     assert first.status_code == 201, first.text
-    assert replay.json()["id"] == first.json()["id"]
+    assert replay.json()["id"] == bare.json()["id"] == first.json()["id"]
     assert_error(other, 409, "CONFLICT")
     rerun = await terminal_run(client, auth, first.json()["id"])
     assert rerun["batch_id"] is None
@@ -137,7 +139,8 @@ async def test_a_retry_runs_the_failed_items_again_with_their_client_refs(
     original = await terminal_batch(client, auth, response.json()["id"])
     assert original["status_code"] == "partially_succeeded"
 
-    retried = await client.post(f"/v1/batches/{original['id']}/retry", json={}, headers=auth)
+    # No body at all: every field is optional.
+    retried = await client.post(f"/v1/batches/{original['id']}/retry", headers=auth)
 
     assert retried.status_code == 201, retried.text
     retry = retried.json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, status
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Request, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -169,17 +169,17 @@ async def cancel_batch(
 )
 async def retry_batch(
     batch_id: BatchIdInPath,
-    body: BatchRetry,
     request: Request,
     session: WriteSession,
     principal: Writer,
     idempotency_key: IdempotencyKey,
     egress: Egress,
     outbox: CallbackOutbox,
+    body: Annotated[BatchRetry, Body(default_factory=BatchRetry)],
 ) -> Response:
     """A new batch of the items that ended failed or cancelled (or as `status_codes` says):
     same inputs, same `client_ref`s, same callback URL unless another is given;
-    `links.retry_of` names this batch."""
+    `links.retry_of` names this batch. Every field is optional, and so is the body."""
 
     async def create() -> BatchRead:
         new = await service.prepare_retry(session, principal, batch_id, body, egress)

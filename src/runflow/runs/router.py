@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Request, status
+from fastapi import APIRouter, BackgroundTasks, Body, Path, Request, status
 from fastapi.responses import Response
 
 from runflow.auth.dependencies import Reader, Writer
@@ -113,16 +113,16 @@ async def cancel_run(
 )
 async def rerun_run(
     run_id: RunIdInPath,
-    body: RunRerun,
     request: Request,
     session: WriteSession,
     principal: Writer,
     idempotency_key: IdempotencyKey,
     egress: Egress,
+    body: Annotated[RunRerun, Body(default_factory=RunRerun)],
 ) -> Response:
     """A new run of the same model with this run's stored input (its recorded seed
     included) and `input`'s overrides on top, validated again; `links.rerun_of` names this
-    run. A run of a batch re-runs on its own."""
+    run. A run of a batch re-runs on its own. Every field is optional, and so is the body."""
     return await create_once(
         request,
         session,
