@@ -174,8 +174,32 @@ def test_media_upload_and_evaluation_of_a_file(server: Server, tmp_path: Path) -
     assert uploaded[0]["folder"] == "cli"
 
     evaluation = ok(rf(server, "evaluations", "create", str(image), "--min-score", "0.1"))
-    assert evaluation["status_code"] in {"succeeded", "queued", "running"}
-    assert ok(rf(server, "evaluations", "get", evaluation["id"]))["id"] == evaluation["id"]
+    assert evaluation["status_code"] == "succeeded"  # waited for
+    assert isinstance(evaluation["passed"], bool)
+    assert 0 <= evaluation["score"] <= 1
+    assert isinstance(evaluation["issues"], list)
+    again = ok(rf(server, "evaluations", "get", evaluation["id"]))
+    assert (again["id"], again["score"]) == (evaluation["id"], evaluation["score"])
+    queued = ok(rf(server, "evaluations", "create", uploaded[0]["id"], "--no-wait"))
+    assert queued["media_id"] == uploaded[0]["id"]
+
+
+def test_an_upload_refused_midway_still_prints_those_stored_before_it(
+    server: Server, tmp_path: Path, client: Runflow
+) -> None:
+    from tests.sdk.test_client import _noise_png
+
+    image = tmp_path / "first.png"
+    image.write_bytes(_noise_png(32))
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    result = rf(server, "media", "upload", str(image), str(text), "--folder", "midway")
+    assert result.returncode == 1
+    (stored,) = json.loads(result.stdout)
+    assert stored["folder"] == "midway"
+    assert f"{text}: not uploaded" in result.stderr
+    assert "VALIDATION_ERROR" in result.stderr
+    assert [media.id for media in client.media.list(folder="midway")] == [uuid.UUID(stored["id"])]
 
 
 @pytest.mark.parametrize("path", ["missing.png"])

@@ -19,6 +19,9 @@ def create(
     image: str = typer.Argument(..., help="A file (uploaded first), a media id or an https URL"),
     prompt: str | None = typer.Option(None, "--prompt", help="The prompt the image was made for"),
     min_score: float | None = typer.Option(None, "--min-score", min=0, max=1, help="0–1"),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="Wait for the verdict (--no-wait: print it queued)"
+    ),
 ) -> None:
     """Evaluate an image; prints the evaluation (score, issues, passed) as JSON."""
     client = client_of(ctx)
@@ -26,7 +29,11 @@ def create(
     if Path(image).is_file():
         source = str(client.media.upload(Path(image)).id)
     criteria: dict[str, Any] | None = None if min_score is None else {"min_score": min_score}
-    print_json(client.evaluations.create(image=source, prompt=prompt, criteria=criteria))
+    evaluation = client.evaluations.create(image=source, prompt=prompt, criteria=criteria)
+    if wait:
+        client.runs.wait(evaluation.id)  # an evaluation is a run of `runflow/image-quality`
+        evaluation = client.evaluations.get(evaluation.id)
+    print_json(evaluation)
 
 
 @app.command("get")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import TaskID
 
+from runflow_sdk import RunflowError
 from runflow_sdk.cli.app import client_of, usage_error
 from runflow_sdk.cli.output import Format, first_rows, print_json, print_rows
 from runflow_sdk.cli.progress import bytes_bar
@@ -20,21 +21,31 @@ def upload(
     files: list[Path] = typer.Argument(..., help="Images or videos"),
     folder: str | None = typer.Option(None, "--folder", help="e.g. campaigns/spring"),
 ) -> None:
-    """Upload files; large ones go through the three-step flow. Prints the media as JSON."""
+    """Upload files; large ones go through the three-step flow. Prints the media as JSON.
+
+    Should one be refused, those uploaded before it are printed all the same, then the error."""
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
         raise usage_error(f"not a file: {', '.join(missing)}")
     client = client_of(ctx)
     uploaded = []
-    with bytes_bar() as progress:
-        for path in files:
-            task = progress.add_task(path.name, total=path.stat().st_size)
+    try:
+        with bytes_bar() as progress:
+            for path in files:
+                task = progress.add_task(path.name, total=path.stat().st_size)
 
-            def report(sent: int, total: int, task: TaskID = task) -> None:
-                progress.update(task, completed=sent, total=total)
+                def report(sent: int, total: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=sent, total=total)
 
-            uploaded.append(client.media.upload(path, folder=folder, on_progress=report))
-    print_json(uploaded)
+                try:
+                    uploaded.append(client.media.upload(path, folder=folder, on_progress=report))
+                except RunflowError:
+                    typer.echo(f"{path}: not uploaded", err=True)
+                    raise
+    finally:
+        # Stored media whose ids went unprinted would be lost to the user.
+        if uploaded:
+            print_json(uploaded)
 
 
 @app.command("list")
