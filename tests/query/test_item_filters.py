@@ -75,6 +75,11 @@ TABLE: list[tuple[str, Predicate]] = [
     ),
     ("NOT status_code IN (succeeded)", lambda row: row["status_code"] != "succeeded"),
     ("-status_code = queued", lambda row: row["status_code"] != "queued"),
+    # A trailing `*` on an enumeration: the values that start so.
+    ('status_code = "succ*"', _eq("status_code", "succeeded")),
+    ("status_code = c*", _eq("status_code", "cancelled")),
+    ('status_code != "s*"', lambda row: row["status_code"] != "succeeded"),
+    ('status_code = "*"', lambda row: True),
     ("sequence_index < 10", lambda row: row["sequence_index"] < 10),
     ("sequence_index >= 57", lambda row: row["sequence_index"] >= 57),
     ("sequence_index = -1", lambda row: False),

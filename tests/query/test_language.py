@@ -206,6 +206,8 @@ BAD_Q: list[tuple[str, int, str]] = [
     ("nope:*", 1, "unknown field"),
     ("nope IN (1)", 1, "unknown field"),
     # Wrong value types.
+    ('status_code = "nope*"', 15, "no `status_code` starts with 'nope'"),
+    ('status_code > "succ*"', 15, "works only with = and !="),
     ('sequence_index = "x"', 18, "takes an integer"),
     ("sequence_index = 1.5", 18, "takes an integer"),
     ("sequence_index = true", 18, "takes an integer"),

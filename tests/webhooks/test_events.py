@@ -67,6 +67,13 @@ async def test_a_batch_tells_an_endpoint_on_star_everything_signed_and_as_get_sh
     listed = await client.get("/v1/events", params={"q": "type = run.succeeded"}, headers=auth)
     assert listed.status_code == 200, listed.text
     assert len(listed.json()["items"]) == 3
+    # A trailing `*`, as on the deliveries' `event_type`: every `batch.` event.
+    batches = await client.get("/v1/events", params={"q": 'type = "batch.*"'}, headers=auth)
+    assert batches.status_code == 200, batches.text
+    assert sorted(e["type"] for e in batches.json()["items"]) == [
+        "batch.created",
+        "batch.succeeded",
+    ]
 
 
 async def test_every_endpoint_gets_the_same_event_id_and_only_the_types_it_wants(

@@ -86,8 +86,18 @@ def _comparison(node: Comparison, field: Field) -> ColumnElement[bool]:
             raise QueryError(
                 "a trailing `*` (prefix match) works only with = and !=", value.position
             )
-        # substr, not LIKE: exact and case-sensitive on SQLite and PostgreSQL alike.
-        starts = _present(field, func.substr(column, 1, len(prefix)) == prefix)
+        if field.kind is Kind.ENUM:
+            # The values that start so (`type = "run.*"`): a plain IN, as an index reads it.
+            matching = [choice for choice in field.choices if choice.startswith(prefix)]
+            if not matching:
+                choices = ", ".join(field.choices)
+                raise QueryError(
+                    f"no `{name}` starts with {prefix!r}: one of {choices}", value.position
+                )
+            starts = _present(field, column.in_(matching))
+        else:
+            # substr, not LIKE: exact and case-sensitive on SQLite and PostgreSQL alike.
+            starts = _present(field, func.substr(column, 1, len(prefix)) == prefix)
         return starts if op == "=" else not_(starts)
     typed = field.typed(name, value)
     if op == "=":
@@ -100,7 +110,7 @@ def _comparison(node: Comparison, field: Field) -> ColumnElement[bool]:
 
 
 def _prefix(field: Field, value: Value) -> str | None:
-    if field.kind is not Kind.STRING or value.kind not in ("string", "word"):
+    if field.kind not in (Kind.STRING, Kind.ENUM) or value.kind not in ("string", "word"):
         return None
     return value.text[:-1] if value.text.endswith("*") else None
 
