@@ -7,13 +7,19 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from runflow.auth.roles import Role
+from runflow.batches.schemas import BatchRead
 from runflow.db.engine import Database
+from runflow.evaluations.schemas import EvaluationRead
+from runflow.media.schemas import MediaRead
+from runflow.runs.schemas import RunRead
 from runflow.webhooks.catalogue import EventType
 from runflow.webhooks.endpoints import MAX_ENDPOINTS_PER_ORG
 from runflow.webhooks.models import WebhookEndpoint
+from runflow.webhooks.schemas import WebhookEndpointRead
 from tests.conftest import MakeKey
 from tests.webhooks.helpers import create_endpoint
 
@@ -119,6 +125,30 @@ async def test_the_catalogue_lists_every_type_with_an_example(
         assert item["description"]
         assert set(item["example"]) == {"type", "timestamp", "data"}
         assert item["example"]["type"] == item["type"]
+        # Each example is the resource as its GET shows it, and consistent with itself.
+        data = item["example"]["data"]
+        shown_as = _EXAMPLE_SHAPES.get(item["type"]) or _EXAMPLE_SHAPES.get(
+            item["type"].split(".")[0]
+        )
+        if shown_as is not None:
+            shown_as.model_validate(data)
+        if item["type"].startswith("batch."):
+            statuses = [entry["status_code"] for entry in data["items"]]
+            assert data["items_total"] == len(statuses) == len(data["input"])
+            assert data["items_succeeded"] == statuses.count("succeeded")
+            assert data["items_failed"] == statuses.count("failed")
+            assert data["items_cancelled"] == statuses.count("cancelled")
+            if data["output"] is not None:
+                assert [entry["status_code"] for entry in data["output"]["items"]] == statuses
+
+
+_EXAMPLE_SHAPES: dict[str, type[BaseModel]] = {
+    "batch": BatchRead,
+    "run": RunRead,
+    "evaluation": EvaluationRead,
+    "media": MediaRead,
+    "webhook.endpoint_disabled": WebhookEndpointRead,
+}
 
 
 async def test_an_org_has_at_most_twenty_endpoints(

@@ -34,6 +34,9 @@ RUN_ENDED = (EventType.RUN_SUCCEEDED, EventType.RUN_FAILED, EventType.RUN_CANCEL
 _ORG = "0193a2b1-7c4d-7e00-8000-000000000001"
 _BATCH = "0193a2b1-7c4d-7e00-8000-0000000000b1"
 _RUN = "0193a2b1-7c4d-7e00-8000-0000000000c1"
+_RUNS = (_RUN, "0193a2b1-7c4d-7e00-8000-0000000000c2")
+_ITEMS = ("0193a2b1-7c4d-7e00-8000-0000000000a1", "0193a2b1-7c4d-7e00-8000-0000000000a2")
+_INPUTS = ({"prompt": "a red fox"}, {"prompt": "a blue heron"})
 _MODEL = "0193a2b1-7c4d-7e00-8000-0000000000d1"
 _MEDIA = "0193a2b1-7c4d-7e00-8000-0000000000e1"
 _ENDPOINT = "0193a2b1-7c4d-7e00-8000-0000000000f1"
@@ -41,8 +44,16 @@ _AT = "2026-12-04T10:15:00.123456+00:00"
 _DONE = "2026-12-04T10:15:02.654321+00:00"
 
 
+def _item_status(batch_status: str, index: int, done: int) -> str:
+    """Item `index` of a two-item batch of `batch_status` whose first `done` items succeeded."""
+    if index < done:
+        return "succeeded"
+    return {"queued": "queued", "cancelled": "cancelled"}.get(batch_status, "failed")
+
+
 def _batch(status: str, done: int) -> dict[str, Any]:
     ended = status not in ("queued", "running")
+    statuses = [_item_status(status, index, done) for index in range(len(_INPUTS))]
     return {
         "id": _BATCH,
         "org_id": _ORG,
@@ -58,10 +69,39 @@ def _batch(status: str, done: int) -> dict[str, Any]:
         "callback_url": None,
         "created_at": _AT,
         "completed_at": _DONE if ended else None,
-        "input": [{"prompt": "a red fox"}, {"prompt": "a blue heron"}],
-        "output": {"items": ["…one entry per item…"]} if ended else None,
-        "items": [{"sequence_index": 0, "run_id": _RUN, "client_ref": None, "status_code": status}],
+        "input": list(_INPUTS),
+        "output": {"items": [_item_output(index, item) for index, item in enumerate(statuses)]}
+        if ended
+        else None,
+        "items": [
+            {
+                "id": _ITEMS[index],
+                "sequence_index": index,
+                "client_ref": None,
+                "run_id": _RUNS[index],
+                "status_code": item,
+            }
+            for index, item in enumerate(statuses)
+        ],
         "links": {"self": f"/v1/batches/{_BATCH}", "items": f"/v1/batches/{_BATCH}/items"},
+    }
+
+
+def _item_output(index: int, status: str) -> dict[str, Any]:
+    failed = status == "failed"
+    return {
+        "sequence_index": index,
+        "client_ref": None,
+        "run_id": _RUNS[index],
+        "status_code": status,
+        "output": {"image": _MEDIA} if status == "succeeded" else None,
+        "error": {
+            "code": "MODEL_ERROR",
+            "message": "The model raised ValueError.",
+            "stage": "execution",
+        }
+        if failed
+        else None,
     }
 
 
@@ -93,7 +133,9 @@ _EVALUATION = {
     "status_code": "succeeded",
     "passed": False,
     "score": 0.41,
-    "issues": [{"code": "BLURRY", "severity": "major", "message": "The image is blurred."}],
+    "issues": [
+        {"code": "BLURRY", "severity": "major", "message": "The image is blurred.", "score": 0.38}
+    ],
     "media_id": _MEDIA,
     "criteria": {"min_score": 0.5, "min_width": None, "min_height": None, "ignore": []},
     "created_at": _AT,
@@ -103,21 +145,36 @@ _EVALUATION = {
 _MEDIA_OBJECT = {
     "id": _MEDIA,
     "url": f"https://runflow.example.com/v1/media/{_MEDIA}/content?expires=…&signature=…",
+    "url_expires_at": "2026-12-04T11:15:00+00:00",
     "content_type": "image/png",
     "size_bytes": 48213,
+    "sha256": "9f2c4e0b7a1d5c3e8f6a4b2d0c9e7f5a3b1d9c7e5f3a1b9d7c5e3f1a9b7d5c3e",
     "width": 512,
     "height": 512,
+    "duration_ms": None,
     "folder": "campaigns/spring",
     "source_code": "upload",
+    "source_url": None,
+    "run_id": None,
     "created_at": _AT,
 }
 _ENDPOINT_OBJECT = {
     "id": _ENDPOINT,
+    "org_id": _ORG,
     "url": "https://hooks.example.com/runflow",
+    "description": None,
     "event_types": ["*"],
     "enabled": False,
     "disabled_reason": "FAILING",
-    "created_at": _AT,
+    "failing_since": "2026-11-29T10:15:00+00:00",
+    "metadata": None,
+    "created_at": "2026-11-01T09:00:00+00:00",
+    "updated_at": _AT,
+    "links": {
+        "self": f"/v1/webhooks/endpoints/{_ENDPOINT}",
+        "secret": f"/v1/webhooks/endpoints/{_ENDPOINT}/secret",
+        "deliveries": f"/v1/webhooks/deliveries?q=endpoint_id+%3D+%22{_ENDPOINT}%22",
+    },
 }
 
 
