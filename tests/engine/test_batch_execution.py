@@ -81,6 +81,10 @@ async def test_cancel_mid_run_keeps_finished_results(
         return states[:2] == ["succeeded", "succeeded"] and "running" in states
 
     await eventually(fast_items_done)
+    # While it runs, its cost is what its ended items cost (DESIGN §5), as its counters are.
+    running = (await client.get(f"/v1/batches/{created['id']}", headers=auth)).json()
+    assert running["status_code"] == "running"
+    assert (running["items_succeeded"], Decimal(running["cost"])) == (2, 2 * ECHO_PRICE)
     response = await client.post(f"/v1/batches/{created['id']}/cancel", headers=auth)
     assert response.status_code == 200
 

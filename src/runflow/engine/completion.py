@@ -83,6 +83,7 @@ class _BatchDelta:
     succeeded: int = 0
     failed: int = 0
     cancelled: int = 0
+    cost: Decimal = Decimal(0)
 
 
 _batches = cast(Table, Batch.__table__)
@@ -154,7 +155,9 @@ def _encoded_node_runs(
 _RELEASED: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
 _CLEARED: dict[str, Any] = {**_RELEASED, "context": None}
 
-# Core, not ORM: one executemany adds each batch's deltas to what is stored.
+# Core, not ORM: one executemany adds each batch's deltas to what is stored. The cost too,
+# so that a running batch's cost is the sum of its ended items' (DESIGN §5), as its end
+# computes it again from the runs.
 _BATCH_COUNTERS = (
     update(_batches)
     .where(_batches.c.id == bindparam("b_id"))
@@ -162,6 +165,7 @@ _BATCH_COUNTERS = (
         items_succeeded=_batches.c.items_succeeded + bindparam("d_succeeded"),
         items_failed=_batches.c.items_failed + bindparam("d_failed"),
         items_cancelled=_batches.c.items_cancelled + bindparam("d_cancelled"),
+        cost=_batches.c.cost + bindparam("d_cost", type_=_batches.c.cost.type),
     )
 )
 
@@ -310,6 +314,7 @@ async def apply_completions(
                 lone_runs_with_callback.append(completion.run_id)
             continue
         delta = deltas[run.batch_id]
+        delta.cost += completion.cost
         if completion.status == RunStatus.SUCCEEDED:
             delta.succeeded += 1
         elif completion.status == RunStatus.FAILED:
@@ -335,6 +340,7 @@ async def apply_completions(
                     "d_succeeded": delta.succeeded,
                     "d_failed": delta.failed,
                     "d_cancelled": delta.cancelled,
+                    "d_cost": delta.cost,
                 }
                 for batch_id, delta in deltas.items()
             ],
