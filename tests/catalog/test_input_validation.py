@@ -252,6 +252,21 @@ def test_multiple_of_accepts_only_multiples(value: int, ok: bool) -> None:
     assert (check.errors == []) is ok, check.errors
 
 
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        *[(0.5, True), (0.3, True), (0.7, True), (1.1, True), (2.0, True), (2, True)],
+        *[(-0.6, True), (1e300, True)],
+        *[(0.25, False), (0.30000000000000004, False), (1.05, False)],
+    ],
+)
+def test_multiple_of_a_decimal_step_counts_as_written(value: float, ok: bool) -> None:
+    """0.5 is a multiple of 0.1, though as binary floats 0.5 % 0.1 is 0.0999…"""
+    declarations = one("float", validator_code="multiple_of", validator_attrs={"multiple_of": 0.1})
+    check = check_input(declarations, {"x": value})
+    assert (check.errors == []) is ok, check.errors
+
+
 def test_unsupported_validator_is_reported_not_accepted() -> None:
     rejects(one("string", validator_code="telepathy", validator_attrs={}), {"x": "a"})
 

@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from runflow.catalog.declarations import SEED_MAX, DefaultBehavior, ValidatorCode, VariableType
@@ -108,6 +109,17 @@ def _check_media_url_length(declared: str, value: Any) -> str | None:
     return None
 
 
+def _is_multiple(value: float, step: float) -> bool:
+    if isinstance(value, int) and isinstance(step, int):
+        return value % step == 0
+    # Decimals as written, not binary fractions: as floats, 0.5 % 0.1 is 0.0999….
+    try:
+        return Decimal(repr(value)) % Decimal(repr(step)) == 0
+    except InvalidOperation:  # a quotient past decimal's 28 digits: far off any step's scale
+        quotient = value / step
+        return quotient == math.floor(quotient)
+
+
 def _check_validator(code: str | None, attrs: dict[str, Any], value: Any) -> str | None:
     """The reason `value` breaks the declared validator, or None when it passes."""
     match code:
@@ -122,7 +134,7 @@ def _check_validator(code: str | None, attrs: dict[str, Any], value: Any) -> str
             return _check_validator(ValidatorCode.MULTIPLE_OF, attrs, value)
         case ValidatorCode.MULTIPLE_OF:
             step = attrs.get("multiple_of")
-            if step and value % step != 0:
+            if step and not _is_multiple(value, step):
                 return f"must be a multiple of {step}"
             return None
         case ValidatorCode.LENGTH:
