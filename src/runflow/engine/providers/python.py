@@ -2,8 +2,8 @@
 
 A model is `run(inputs, context)` at `entry = "module:callable"` (the models file's folder
 first on sys.path), with an optional `setup()` called once per process before its first run.
-Sync callables run on a thread pool, so a model computing keeps neither the API nor the queue
-waiting; `async def` ones run on the loop. Inputs arrive validated, image inputs as
+Sync callables run on threads of their own, so a model computing keeps neither the API nor the
+queue waiting; `async def` ones run on the loop. Inputs arrive validated, image inputs as
 `PIL.Image.Image` and video inputs as a local `pathlib.Path`; `context` is a `RunContext`.
 
 The returned dict becomes the run's output: `PIL.Image.Image`, `bytes` of an image or video
@@ -13,7 +13,8 @@ fails the run `MODEL_ERROR` with a message for the customer; a traceback goes to
 worker's log only.
 
 Cancel sets `context.cancelled`: a sync model that never looks at it keeps its thread until
-it returns, but the run itself ends at its timeout all the same (the dispatcher's `TIMEOUT`).
+it returns, but the run itself ends at its timeout all the same (the dispatcher's `TIMEOUT`),
+and the process still exits on `SIGTERM`: the thread is a daemon (`kit.daemon_threads`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import io
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,11 +61,13 @@ from runflow.engine.providers.python_process import (
     ProcessRunner,
     SetupFailed,
 )
+from runflow.kit.daemon_threads import run_on_daemon_thread
 from runflow.models_builtin.flow import Artifact
 
 log = structlog.get_logger(__name__)
 
 PROVIDER_CODE = "python"
+_THREAD_NAME = "runflow-python"
 
 # Setups done in this process, by (folder, entry, setup): once per process, not per provider
 # (a process may build its provider again, as tests do; the model's module state stays).
@@ -98,7 +100,6 @@ class _Execution:
 class PythonProvider(Provider):
     def __init__(self, *, media: RunMedia, threads: int) -> None:
         self._media = media
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="runflow-python")
         self._executions: dict[uuid.UUID, _Execution] = {}
         self._callables: dict[tuple[str, str, str | None], _Callables] = {}
         self._processes = ProcessRunner(threads)
@@ -135,7 +136,6 @@ class PythonProvider(Provider):
             execution.stop.set()
             if execution.is_async and execution.task is not None:
                 execution.task.cancel()
-        self._pool.shutdown(wait=False, cancel_futures=True)
         await asyncio.to_thread(self._processes.close)
 
     # -- one run -------------------------------------------------------------------------------
@@ -207,8 +207,7 @@ class PythonProvider(Provider):
         if execution.is_async:
             result = await callables.run(inputs, context)
         else:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self._pool, callables.run, inputs, context)
+            result = await run_on_daemon_thread(_THREAD_NAME, callables.run, inputs, context)
         return ProcessOutcome(
             result, context.reported_usage, context.nodes_total, context.nodes_completed
         )
@@ -253,7 +252,7 @@ class PythonProvider(Provider):
                 if inspect.iscoroutinefunction(callables.setup):
                     await callables.setup()
                 else:
-                    await asyncio.get_running_loop().run_in_executor(self._pool, callables.setup)
+                    await run_on_daemon_thread(_THREAD_NAME, callables.setup)
             except Exception as exc:
                 raise _model_error(job, exc, "setup") from None
             _SET_UP.add(callables.key)
