@@ -171,6 +171,32 @@ def test_an_img2video_output_plays(page: Page, server: Server, shots: Path) -> N
     page.screenshot(path=shots / "batch-video.png", full_page=True)
 
 
+def test_an_animated_webp_output_is_shown_as_an_image(
+    page: Page, server: Server, shots: Path
+) -> None:
+    """img2video's `video` output may be an animated WebP, which no <video> plays."""
+    with _api(server) as api:
+        image = api.post("/v1/media", files={"file": ("in.png", png(96, 96), "image/png")}).json()
+        batch = api.post(
+            "/v1/models/runflow/img2video/batches",
+            json={
+                "input": [
+                    {"image": image["id"], "duration_s": 1, "fps": 6, "output_format": "webp"}
+                ]
+            },
+        ).json()
+    _sign_in(page, server)
+    favicon = page.request.get(f"{server.base_url}/dashboard/static/favicon.svg")
+    assert favicon.status == 200
+    page.goto(f"{server.base_url}/dashboard/batches/{batch['id']}")
+    expect(page.locator("#progress .progress-text")).to_contain_text("1 / 1", timeout=WAIT_MS)
+    shown = page.locator("#items img.thumb").first
+    expect(shown).to_be_attached(timeout=WAIT_MS)
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=shown.element_handle())
+    expect(page.locator("#items video")).to_have_count(0)
+    page.screenshot(path=shots / "batch-webp.png", full_page=True)
+
+
 def test_redeliver_a_callback_and_see_the_new_attempt(
     page: Page, server: Server, receiver: Receiver, shots: Path
 ) -> None:

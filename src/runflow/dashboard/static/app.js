@@ -48,6 +48,20 @@
     dropzones(root);
   }
 
+  // An output declared as a video may be an animated WebP or GIF, which <video> cannot play
+  // (its URL does not say which): shown as the image it is. `error` does not bubble, so this
+  // listens in the capture phase, for players added by later swaps too.
+  function imageForUnplayableVideo(event) {
+    var video = event.target;
+    if (!(video instanceof HTMLVideoElement) || !("imageFallback" in video.dataset)) return;
+    var image = document.createElement("img");
+    image.src = video.getAttribute("src");
+    image.alt = video.getAttribute("aria-label") || "";
+    image.className = video.className;
+    video.replaceWith(image);
+  }
+
+  document.addEventListener("error", imageForUnplayableVideo, true);
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
   document.addEventListener("htmx:sseMessage", function (event) { localTimes(event.target); });
