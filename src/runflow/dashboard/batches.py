@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from runflow.auth.dependencies import authenticate
 from runflow.dashboard import sessions
-from runflow.dashboard.outputs import media_in, models_by_id, output_kinds
+from runflow.dashboard.outputs import media_in, models_by_id, output_kinds, with_fresh_urls
 from runflow.dashboard.page import (
     ENDED,
     Filters,
@@ -54,8 +54,10 @@ async def batch_page(
     items, problem = await page.listing(f"/v1/batches/{batch_id}/items", filters, limit=50)
     model = (await models_by_id(page.api)).get(str(batch.get("target_id")))
     kinds = output_kinds(model)
+    shown = {item["id"]: media_in(item.get("output"), kinds) for item in items["items"]}
+    renewed = iter(await with_fresh_urls(page.api, [m for media in shown.values() for m in media]))
     for item in items["items"]:
-        item["media"] = media_in(item.get("output"), kinds)
+        item["media"] = [next(renewed) for _ in shown[item["id"]]]
     deliveries = await page.api.get(f"/v1/batches/{batch_id}/callback")
     return page.render(
         "batch_live.html" if part == "live" else "batch.html",
@@ -130,12 +132,15 @@ async def run_page(page: SignedInPage, run_id: uuid.UUID) -> HTMLResponse:
     logs = await page.api.get(f"/v1/runs/{run_id}/logs", limit=500)
     node_runs = await page.api.get(f"/v1/runs/{run_id}/node-runs", limit=500)
     model = (await models_by_id(page.api)).get(str(run.get("model_id")))
+    outputs = media_in(run.get("output"), output_kinds(model))
+    inputs = media_in(run.get("input"), {})
+    renewed = await with_fresh_urls(page.api, [*outputs, *inputs])
     return page.render(
         "run.html",
         run=run,
         model=model,
-        media=media_in(run.get("output"), output_kinds(model)),
-        input_media=media_in(run.get("input"), {}),
+        media=renewed[: len(outputs)],
+        input_media=renewed[len(outputs) :],
         logs=logs["items"],
         node_runs=node_runs["items"],
         ended=run.get("status_code") in ENDED,
