@@ -17,7 +17,7 @@ from runflow.engine import completion
 from runflow.engine import dispatcher as dispatching
 from runflow.engine.assembly import build_dispatcher
 from runflow.runs.models import Run
-from tests.engine.polling import create_batch, terminal_batch
+from tests.engine.polling import create_batch, eventually, terminal_batch
 from tests.plans import Sent, sent_statements
 
 
@@ -123,3 +123,46 @@ async def test_a_claim_whose_transaction_fails_is_taken_again_and_leased(
     attempts = await _attempts(database, batch)
     assert all(any(_mentions(given, run_id) for given in leased) for run_id in attempts)
     assert set(attempts.values()) == {1}
+
+
+async def _statuses(database: Database, batch_id: str) -> dict[str, int]:
+    async with database.transaction(write=False) as session:
+        found = await session.execute(
+            select(Run.status_code).where(Run.batch_id == uuid.UUID(batch_id))
+        )
+        counted: dict[str, int] = {}
+        for (status,) in found:
+            counted[status] = counted.get(status, 0) + 1
+        return counted
+
+
+async def test_after_runs_done_on_the_spot_a_worker_leases_no_more_than_its_slots(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    settings: Settings,
+    database: Database,
+    outbox: Outbox,
+) -> None:
+    """Claims that brought only runs done on the spot take full chunks; when such a chunk
+    brings runs that need a slot, the worker leases as many as it has slots and leaves the
+    rest queued, for another worker or its own next claim (DESIGN §5, §20)."""
+    dispatcher = build_dispatcher(
+        database, settings.model_copy(update={"worker_concurrency": 2}), outbox
+    )
+    await dispatcher.start()
+    try:
+        quick = await create_batch(client, auth, [{"message": f"m{n}"} for n in range(3)])
+        await terminal_batch(client, auth, quick["id"], timeout_s=30)
+        slow = await create_batch(client, auth, [{"delay_ms": 60_000}] * 12)
+
+        async def two_running() -> dict[str, int] | None:
+            counted = await _statuses(database, slow["id"])
+            return counted if counted.get("running") == 2 else None
+
+        counted = await eventually(two_running, timeout_s=30)
+        assert counted == {"running": 2, "queued": 10}
+        cancelled = await client.post(f"/v1/batches/{slow['id']}/cancel", headers=auth)
+        assert cancelled.status_code == 200, cancelled.text
+        await terminal_batch(client, auth, slow["id"], timeout_s=30)
+    finally:
+        await dispatcher.stop()

@@ -230,29 +230,35 @@ class Dispatcher:
                 continue
             self._gather_deadline = None
             # Runs done on the spot take no slot: while claims bring only those, claim full
-            # chunks. Should such a chunk bring runs that need a slot after all, they wait
-            # here for one (leased to this worker, at most one chunk of them).
+            # chunks. Should such a chunk bring runs that need a slot after all, only as many
+            # as there are free slots are leased (`_claim`).
             wanted = CLAIM_CHUNK if self._claims_ran_now else min(free, CLAIM_CHUNK)
             try:
-                claimed, waiting = await self._claim(wanted)
+                claimed, waiting, exhausted = await self._claim(wanted)
             except Exception:
                 log.exception("claim_failed", worker_id=self.worker_id)
-                claimed = waiting = []
+                claimed, waiting, exhausted = [], [], True
                 await asyncio.sleep(self.config.poll_interval_s * 10)
             if claimed:
                 self._waiting.extend(waiting)
                 self._claims_ran_now = not waiting
                 self._after_org = claimed[-1].org_id
                 self._start_waiting()  # now, not after the wait for more work below
-            if len(claimed) < wanted:
+            if exhausted:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_s)
 
-    async def _claim(self, wanted: int) -> tuple[list[ClaimedRun], list[ClaimedRun]]:
+    async def _claim(self, wanted: int) -> tuple[list[ClaimedRun], list[ClaimedRun], bool]:
         """Take due runs, do those that can be done on the spot and write their endings, and
-        lease the rest, in one transaction; returns the runs taken, and those of them that
-        wait for a slot. A run done on the spot is written once, from `queued` to its ending.
+        lease as many of the rest as there are free slots, in one transaction; returns the
+        runs started, those of them that wait for a slot, and whether the queue ran out (fewer
+        due than `wanted`). A run done on the spot is written once, from `queued` to its
+        ending.
+
+        The runs taken beyond the free slots are left as they were, queued: leased, they would
+        wait here, counted as running, while other workers idle and other orgs' runs queue
+        behind them (DESIGN §5), and a stop would have to hand them back (§20).
 
         Should that transaction fail, the next claim leases every run it takes and does them
         after it commits, their endings written as any others (`_flush`): a run whose ending
@@ -265,10 +271,16 @@ class Dispatcher:
             taken = await take_due_runs(
                 session, limit=wanted, now=now, after_org=self._after_org, scope=self._scope()
             )
+            exhausted = len(taken) < wanted
             waiting = taken
             if at_claim and taken:
                 self._run_at_claim = False  # until this transaction commits
                 done, waiting = await self._run_now_or_wait(taken)
+            slots = max(0, self.config.concurrency - len(self._inflight) - len(self._waiting))
+            if len(waiting) > slots:
+                passed = {run.id for run in waiting[slots:]}
+                waiting = waiting[:slots]
+                taken = [run for run in taken if run.id not in passed]
             await lease_runs(
                 session, waiting, worker_id=self.worker_id, lease=self.config.lease, now=now
             )
@@ -286,7 +298,7 @@ class Dispatcher:
             completions, waiting = await self._run_now_or_wait(waiting)
             for completion in completions:
                 self._completions.put(completion)
-        return taken, waiting
+        return taken, waiting, exhausted
 
     def _scope(self) -> ClaimScope:
         """The models this worker may claim now: those it serves, and for those with a
