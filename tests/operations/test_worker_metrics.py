@@ -45,7 +45,7 @@ async def test_a_lone_worker_serves_its_own_metrics(
                 return samples if done == 2 else None
 
             samples = await eventually(counted, timeout_s=30)
-            refused = await metrics.get("/metrics")
+            refused = await metrics.get("/metrics", headers={"X-Request-Id": "scrape-1"})
             elsewhere = await metrics.get("/v1/batches", headers=auth)
 
         echo = {"model": "runflow/echo"}
@@ -55,6 +55,9 @@ async def test_a_lone_worker_serves_its_own_metrics(
         assert refused.status_code == 401
         assert refused.json()["code"] == "UNAUTHORIZED"
         assert elsewhere.status_code == 404  # the worker serves no API
+        # Every answer carries X-Request-Id, the caller's when it sent one (DESIGN §20).
+        assert refused.headers["X-Request-Id"] == "scrape-1"
+        assert elsewhere.headers["X-Request-Id"]
 
         worker.process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(worker.process.wait, 60) == 0

@@ -19,6 +19,7 @@ from runflow.db.engine import Database
 from runflow.errors import install_error_handlers
 from runflow.kit.routes import serve_routes
 from runflow.metrics.router import router
+from runflow.middleware import AccessLog
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +29,8 @@ def metrics_app(settings: Settings, database: Database) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     install_error_handlers(app)
+    # As the API's: an `X-Request-Id` on every answer (DESIGN §20), a log line, the HTTP metric.
+    app.add_middleware(AccessLog)
     serve_routes(app, router)
     return app
 
