@@ -260,9 +260,10 @@ class Dispatcher:
         wait here, counted as running, while other workers idle and other orgs' runs queue
         behind them (DESIGN §5), and a stop would have to hand them back (§20).
 
-        Should that transaction fail, the next claim leases every run it takes and does them
-        after it commits, their endings written as any others (`_flush`): a run whose ending
-        cannot be written then fails alone, as it would in a slot, and blocks no claim."""
+        Should that transaction fail, the next claim leases the runs it takes (as far as
+        there are free slots) and does them after it commits, their endings written as any
+        others (`_flush`): a run whose ending cannot be written then fails alone, as it would
+        in a slot, and blocks no claim."""
         at_claim = self._run_at_claim
         self._run_at_claim = True
         now = utcnow()
