@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from runflow.auth.dependencies import Reader, Writer
 from runflow.callbacks import service
 from runflow.callbacks.dependencies import CallbackOutbox
+from runflow.callbacks.http import deliver_once
 from runflow.callbacks.schemas import CallbackDeliveryRead, RunCallbackDeliveryRead
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.errors import ERROR_RESPONSES
-from runflow.idempotency.http import create_once
 from runflow.kit.http import IdempotencyKey, StrictJsonRoute
 
 router = APIRouter(responses=ERROR_RESPONSES, route_class=StrictJsonRoute)
@@ -54,14 +54,13 @@ async def redeliver_batch_callback(
     idempotency_key: IdempotencyKey,
 ) -> Response:
     """Send the batch's frozen callback payload again, as a new manual delivery."""
-    return await create_once(
+    return await deliver_once(
         request,
         session,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=None,
-        create=lambda: service.redeliver_batch_callback(session, principal, batch_id, outbox),
-        after_commit=outbox.notify_sender,
+        principal,
+        idempotency_key,
+        outbox,
+        lambda: service.redeliver_batch_callback(session, principal, batch_id, outbox),
     )
 
 

@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 
 from runflow.auth.dependencies import Reader, Writer
 from runflow.callbacks.dependencies import CallbackOutbox, Egress
+from runflow.callbacks.http import deliver_once
 from runflow.db.dependencies import ReadSession, WriteSession
 from runflow.errors import ERROR_RESPONSES
 from runflow.idempotency.http import create_once
@@ -223,14 +224,13 @@ async def test_endpoint(
         event_id = await endpoints.send_test_event(session, principal, endpoint_id, outbox)
         return await deliveries.read_delivery_of_event(session, principal, event_id, endpoint_id)
 
-    return await create_once(
+    return await deliver_once(
         request,
         session,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=None,
-        create=send,
-        after_commit=outbox.notify_sender,
+        principal,
+        idempotency_key,
+        outbox,
+        send,
         status_code=status.HTTP_202_ACCEPTED,
     )
 
@@ -295,14 +295,13 @@ async def redeliver(
     idempotency_key: IdempotencyKey,
 ) -> Response:
     """The same bytes again, as a new manual delivery with its own attempts."""
-    return await create_once(
+    return await deliver_once(
         request,
         session,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=None,
-        create=lambda: deliveries.redeliver(session, principal, delivery_id, outbox),
-        after_commit=outbox.notify_sender,
+        principal,
+        idempotency_key,
+        outbox,
+        lambda: deliveries.redeliver(session, principal, delivery_id, outbox),
     )
 
 
